@@ -1,0 +1,50 @@
+# The course's commands.  `make lab` for students, `make test` for everyone.
+# Both create the virtual environment .venv on first use and update it when
+# pyproject.toml or constraints.txt change.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export KERAS_BACKEND := torch
+
+.PHONY: help venv lab test test-fast release benchmark catalogue clean
+
+help:
+	@echo "make lab        set up .venv and open JupyterLab on the student notebooks (release/)"
+	@echo "make test       set up .venv and run every test (notebooks, grading, helpers)"
+	@echo "make test-fast  the unit tests only (seconds)"
+	@echo "make release    regenerate release/ from source/ with nbgrader"
+	@echo "make catalogue  autograde the catalogue of wrong answers and print a table"
+	@echo "make benchmark  time each notebook and measure its kernel's peak memory"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned to the CPU build: an unpinned torch pulls CUDA (several GB)
+	$(PY) -m pip install -c constraints.txt torch==2.13.0
+	$(PY) -m pip install -c constraints.txt -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=release
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --nbmake tests source
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q tests/test_data.py tests/test_feedback.py tests/test_setup.py tests/test_plots.py
+
+release: $(STAMP)
+	$(PY) -m autograder.release
+
+catalogue: $(STAMP)
+	@for a in $$(ls source); do $(PY) -m autograder.catalogue $$a || exit 1; done
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/notebooks.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache artifacts *.egg-info gradebook.db
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,33 @@
+"""nbgrader configuration of the course (used by every nbgrader command run here).
+
+The course root is the folder you run nbgrader in: this repository for the
+instructor, or a copy of it.  Instructor notebooks live in ``source/``, the
+generated student versions in ``release/`` (committed).  ``submitted/``,
+``autograded/``, ``feedback/`` and ``gradebook.db`` are created by nbgrader and
+never committed.
+"""
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.course_id = os.environ.get("NBGRADER_COURSE_ID", "intro-dl")
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# Where nbgrader's exchange lives (release, fetch, submit, collect).  On a
+# shared machine or JupyterHub it is a folder every user can reach.
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
+
+# What students see in place of a solution.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Autograding: a cell that runs for more than 2 minutes is stopped (an
+# infinite loop must not hold up the class); the kernel is the course's Python.
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+c.Execute.kernel_name = "python3"
