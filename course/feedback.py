@@ -1,0 +1,177 @@
+"""Feedback for the checks in the notebooks.
+
+A failing check tells the student what is wrong in layers: first the type,
+then the shape, then the values (expected next to got, with the tolerance),
+then a hint aimed at the known mistake, if the answer matches one::
+
+    from course.feedback import check, Hint
+
+    check("neuron(x, w, b)", neuron(x, w, b), 0.8205, atol=1e-4,
+          hints=[Hint(lambda got: abs(got - 1.52) < 1e-3,
+                      "1.52 is z, the value before the activation: return sigmoid(z).")])
+
+``check`` raises :class:`FeedbackError` (an ``AssertionError``, so nbgrader
+counts the test as failed) and returns quietly when the answer is right.
+``compare`` prints the student's answer next to the expected one, for the
+visible example cell after each exercise.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+__all__ = ["FeedbackError", "Hint", "check", "compare"]
+
+
+class FeedbackError(AssertionError):
+    """A check failed; the message says why, in the student's terms."""
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A hint shown when the student's answer matches a known mistake.
+
+    ``when`` gets the student's answer and returns True if the mistake fits.
+    It may raise: that just means the hint does not apply.
+    """
+
+    when: Callable[[Any], bool]
+    message: str
+
+    def applies(self, got: Any) -> bool:
+        try:
+            return bool(self.when(got))
+        except Exception:  # a predicate that cannot judge this answer does not apply
+            return False
+
+
+def _fmt(value: Any, limit: int = 6) -> str:
+    """Short, readable text for a number or an array."""
+    if isinstance(value, list):
+        arr = _as_numeric_array(value)
+        value = arr if arr is not None else value
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=4, suppress=True, threshold=limit * 4, edgeitems=2):
+            text = np.array2string(value, separator=", ")
+        text = text if len(text) < 300 else text[:297] + "..."
+        return text.replace("\n", "\n" + " " * 12)  # continuation lines line up under the first
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    text = repr(value)
+    return text if len(text) < 300 else text[:297] + "..."
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a NumPy array of dtype {value.dtype}"
+    return f"a {type(value).__name__}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (numbers.Number, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_shape(value: Any) -> bool:
+    return isinstance(value, tuple) and all(isinstance(v, (int, np.integer)) for v in value)
+
+
+def _as_numeric_array(got: Any) -> np.ndarray | None:
+    """The student's answer as a float array, or None if it is not numeric."""
+    if got is None or isinstance(got, (str, bytes, dict, set)):
+        return None
+    if hasattr(got, "detach") and hasattr(got, "numpy"):  # a torch tensor
+        got = got.detach().cpu().numpy()
+    try:
+        arr = np.asarray(got)
+    except Exception:
+        return None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        return None
+    return arr.astype(float)
+
+
+def _problem(name: str, got: Any, expected: Any, rtol: float, atol: float) -> tuple[str, list[str]]:
+    """(headline, detail lines) of what is wrong, or ("", []) if nothing is."""
+    if got is None:
+        return (f"{name} gave None.", ["Did you forget the `return` statement?"])
+    if _is_shape(expected):
+        if not (isinstance(got, (tuple, list)) and all(isinstance(v, (int, np.integer)) for v in got)):
+            return (f"{name} should be a shape: a tuple of integers.",
+                    [f"expected: {expected!r}", f"got:      {_fmt(got)} ({_kind(got)})"])
+        if tuple(int(v) for v in got) != expected:
+            return (f"{name} has the wrong value.", [f"expected: {expected!r}", f"got:      {tuple(got)!r}"])
+        return "", []
+    arr = _as_numeric_array(got)
+    if arr is None:
+        return (f"{name} should be a number or a NumPy array of numbers, but it is {_kind(got)}.",
+                [f"got: {_fmt(got)}"])
+    want = np.asarray(expected, dtype=float)
+    if arr.shape != want.shape:
+        what = "a single number" if want.shape == () else f"shape {want.shape}"
+        return (f"{name} has the wrong shape: expected {what}, got shape {arr.shape}.",
+                [f"expected: {_fmt(expected)}", f"got:      {_fmt(got)}"])
+    if np.isnan(arr).any() and not np.isnan(want).any():
+        return (f"{name} contains NaN (not a number).",
+                [f"got: {_fmt(got)}",
+                 "NaN usually comes from 0/0, inf - inf or the log of a negative number."])
+    close = np.isclose(arr, want, rtol=rtol, atol=atol, equal_nan=True)
+    if close.all():
+        return "", []
+    lines = [f"expected: {_fmt(expected)}", f"got:      {_fmt(got)}"]
+    if want.ndim:
+        bad = np.argwhere(~close)
+        first = tuple(int(i) for i in bad[0])
+        lines.append(
+            f"{len(bad)} of {want.size} entries differ; the first at index {first}: "
+            f"expected {want[first]:.6g}, got {arr[first]:.6g}."
+        )
+    with np.errstate(invalid="ignore"):
+        diff = float(np.nanmax(np.abs(arr - want)))
+    lines.append(f"largest difference {diff:.3g} (allowed: {atol:g} + {rtol:g} x |expected|).")
+    return f"{name} has the wrong value.", lines
+
+
+def check(
+    name: str,
+    got: Any,
+    expected: Any,
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    hints: Iterable[Hint] = (),
+) -> None:
+    """Check a student's answer; raise :class:`FeedbackError` with layered feedback.
+
+    Args:
+        name: what was checked, as the student wrote it, e.g. ``"sigmoid(0)"``.
+        got: the student's answer.
+        expected: the right answer: a number, an array, or a shape (a tuple of ints,
+            compared exactly).
+        rtol, atol: tolerances as in ``np.isclose``.
+        hints: known mistakes; the message of each one whose ``when(got)`` is true
+            is added to the feedback.
+    """
+    headline, lines = _problem(name, got, expected, rtol, atol)
+    if not headline:
+        return
+    for hint in hints:
+        if hint.applies(got):
+            lines.append(f"Hint: {hint.message}")
+    raise FeedbackError("\n  ".join([headline, *lines]))
+
+
+def compare(name: str, got: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    """Print the student's answer next to the expected one; return True if they agree."""
+    headline, _ = _problem(name, got, expected, rtol, atol)
+    if headline:
+        verdict = "not yet: " + headline
+    elif _is_shape(expected) or np.array_equal(np.asarray(got, dtype=float), np.asarray(expected, dtype=float)):
+        verdict = "exact"
+    else:
+        diff = float(np.max(np.abs(np.asarray(got, dtype=float) - np.asarray(expected, dtype=float))))
+        verdict = f"approximately (largest difference {diff:.2g})"
+    print(f"{name}\n  yours:    {_fmt(got)}\n  expected: {_fmt(expected)}\n  -> {verdict}")
+    return not headline
