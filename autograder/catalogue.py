@@ -1,0 +1,147 @@
+"""Autograde the catalogue of wrong answers of an assignment with nbgrader.
+
+Every case becomes one student: the instructor's solution with the case's
+answer cells swapped in, filled into the generated student notebook.  Two
+more students come along: ``solution`` (the instructor's answers) and
+``blank`` (the untouched student notebook).  nbgrader's own ``autograde``
+grades them all; the grades are read back from nbgrader's gradebook.
+
+Usage::
+
+    python -m autograder.catalogue week1_forward_pass [--workers 2]
+
+prints one line per case and exits non-zero if any case is graded wrongly.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder.course_root import REPO, CourseRoot, fill_in, notebooks, solution_code
+from autograder.wrong_answers import Case, cases
+
+SOLUTION, BLANK = "solution", "blank"
+
+
+@dataclass
+class Outcome:
+    student: str
+    case: Case | None
+    grades: dict[str, tuple[float, float]]  # grade_id -> (score, max)
+
+    @property
+    def score(self) -> float:
+        return sum(s for s, _ in self.grades.values())
+
+    @property
+    def max_score(self) -> float:
+        return sum(m for _, m in self.grades.values())
+
+    @property
+    def lost(self) -> list[str]:
+        return sorted(g for g, (s, m) in self.grades.items() if s < m)
+
+    def problem(self) -> str:
+        """Why this student's grade is not what the catalogue expects ('' if it is)."""
+        if not self.grades:
+            return "no grades in the gradebook"
+        if self.student == SOLUTION or (self.case and self.case.kind == "right"):
+            return f"expected full marks, lost points in {self.lost}" if self.lost else ""
+        if self.student == BLANK:
+            return f"expected 0, got {self.score:g}" if self.score else ""
+        missing = [g for g in self.case.loses if g not in self.lost]
+        return f"expected to lose points in {missing}; lost in {self.lost}" if missing else ""
+
+
+def student_id(case: Case) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", case.name.lower())
+
+
+def _student_notebooks(root: CourseRoot, assignment: str, answers: dict[str, str] | None) -> dict:
+    """The assignment's notebooks as a student hands them in (None: untouched)."""
+    out = {}
+    for name in notebooks(assignment):
+        release = root.release_notebook(assignment, name)
+        if answers is None:
+            out[name] = release
+            continue
+        source = nbformat.read(REPO / "source" / assignment / f"{name}.ipynb", as_version=4)
+        mine = solution_code(source)
+        mine.update({k: v for k, v in answers.items() if k in mine})
+        out[name] = fill_in(release, mine)
+    return out
+
+
+def _check_cells_exist(assignment: str, catalogue: list[Case]) -> None:
+    known: set[str] = set()
+    graded: set[str] = set()
+    for name in notebooks(assignment):
+        nb = nbformat.read(REPO / "source" / assignment / f"{name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            (known if meta.get("solution") else graded if meta.get("grade") else set()).add(meta.get("grade_id"))
+    for case in catalogue:
+        unknown = [k for k in case.answers if k not in known] + [g for g in case.loses if g not in graded]
+        if unknown:
+            raise KeyError(f"catalogue case {case.name!r} names cells that {assignment} does not have: {unknown}")
+
+
+def run(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = True) -> list[Outcome]:
+    """Generate, submit every case, autograde with nbgrader, and return the outcomes."""
+    catalogue = cases(assignment)
+    _check_cells_exist(assignment, catalogue)
+    base = CourseRoot.create(workdir / "base", [assignment])
+    base.generate(assignment)
+
+    students: list[tuple[str, Case | None, dict[str, str] | None]] = [
+        (SOLUTION, None, {}), (BLANK, None, None),
+        *((student_id(c), c, c.answers) for c in catalogue),
+    ]
+    workers = max(1, min(workers, len(students)))
+    roots = [base.copy(workdir / f"worker{i}") for i in range(workers)]
+    shares: list[list[str]] = [[] for _ in roots]
+    for i, (sid, _, answers) in enumerate(students):
+        roots[i % workers].submit(sid, assignment, _student_notebooks(base, assignment, answers))
+        shares[i % workers].append(sid)
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(workers) as pool:  # each worker is one `nbgrader autograde` process
+        list(pool.map(lambda r: r.autograde(assignment), roots))
+    if progress:
+        print(f"autograded {len(students)} submissions of {assignment} with {workers} nbgrader "
+              f"processes in {time.monotonic() - start:.1f} s", file=sys.stderr)
+
+    grades: dict[str, dict[str, tuple[float, float]]] = {}
+    for root in roots:
+        grades.update(root.grades(assignment))
+    return [Outcome(sid, case, grades.get(sid, {})) for sid, case, _ in students]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("assignment")
+    parser.add_argument("--workers", type=int, default=2, help="nbgrader processes at once (default 2)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="catalogue-") as tmp:
+        outcomes = run(args.assignment, Path(tmp), workers=args.workers)
+    bad = 0
+    for o in outcomes:
+        kind = o.case.kind if o.case else o.student
+        problem = o.problem()
+        bad += bool(problem)
+        print(f"{'FAIL' if problem else 'ok  '} {kind:8} {o.student:45} {o.score:4g}/{o.max_score:g}"
+              f"  {problem or ('lost: ' + ', '.join(o.lost) if o.lost else '')}")
+    print(f"{len(outcomes) - bad} graded as expected, {bad} not")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

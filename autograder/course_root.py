@@ -1,0 +1,131 @@
+"""A course root for nbgrader, and the nbgrader commands run in it.
+
+Everything here drives nbgrader's own command line and gradebook API: the
+course lifecycle itself (generate, autograde, feedback) is nbgrader's.
+These helpers only set up folders, run the commands, and read grades back.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
+
+
+class NbgraderError(RuntimeError):
+    """An nbgrader command failed; the message holds its output."""
+
+
+def assignments(repo: Path = REPO) -> list[str]:
+    """The assignments in ``source/``, in order."""
+    return sorted(p.name for p in (repo / "source").iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def notebooks(assignment: str, repo: Path = REPO) -> list[str]:
+    """Names (without .ipynb) of an assignment's notebooks."""
+    folder = repo / "source" / assignment
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no assignment {assignment!r} in {repo / 'source'}; have: {assignments(repo)}")
+    return sorted(p.stem for p in folder.glob("*.ipynb"))
+
+
+@dataclass
+class CourseRoot:
+    """A folder nbgrader runs in: config, source/, and what nbgrader makes."""
+
+    path: Path
+
+    @classmethod
+    def create(cls, path: Path, assignments_: list[str], repo: Path = REPO) -> "CourseRoot":
+        path.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(repo / "nbgrader_config.py", path / "nbgrader_config.py")
+        for name in assignments_:
+            shutil.copytree(repo / "source" / name, path / "source" / name,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        return cls(path)
+
+    def copy(self, dest: Path) -> "CourseRoot":
+        shutil.copytree(self.path, dest)
+        return CourseRoot(dest)
+
+    def nbgrader(self, *args: str, timeout: float = 1800) -> str:
+        """Run ``nbgrader ARGS`` in this course root; return its output."""
+        # nbgrader runs helpers (alembic) from PATH: put this environment's bin first.
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        env = dict(os.environ, PATH=path, KERAS_BACKEND="torch", PYTHONDONTWRITEBYTECODE="1")
+        cmd = [sys.executable, "-m", "nbgrader", *args]
+        proc = subprocess.run(cmd, cwd=self.path, env=env, capture_output=True, text=True, timeout=timeout)
+        output = proc.stdout + proc.stderr
+        if proc.returncode != 0:
+            raise NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{output[-5000:]}")
+        return output
+
+    def generate(self, assignment: str) -> str:
+        return self.nbgrader("generate_assignment", assignment, "--force")
+
+    def autograde(self, assignment: str, student: str | None = None) -> str:
+        """``nbgrader autograde``: every submission of the assignment, or one student's."""
+        return self.nbgrader("autograde", assignment, "--force", *([f"--student={student}"] if student else []))
+
+    def release_notebook(self, assignment: str, name: str) -> nbformat.NotebookNode:
+        return nbformat.read(self.path / "release" / assignment / f"{name}.ipynb", as_version=4)
+
+    def submit(self, student: str, assignment: str, nbs: dict[str, nbformat.NotebookNode]) -> Path:
+        """Place a student's notebooks where ``nbgrader collect`` would put them."""
+        folder = self.path / "submitted" / student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, nb in nbs.items():
+            nbformat.write(nb, folder / f"{name}.ipynb")
+        (folder / "timestamp.txt").write_text("2026-11-22 10:00:00.000000 UTC")
+        return folder
+
+    def grades(self, assignment: str) -> dict[str, dict[str, tuple[float, float]]]:
+        """{student: {grade_id: (score, max_score)}} of the autograded (code) cells, from the gradebook.
+
+        Manually graded answers are left out: they have no score until a teacher grades them.
+        """
+        from nbgrader.api import Gradebook
+
+        out: dict[str, dict[str, tuple[float, float]]] = {}
+        with Gradebook(f"sqlite:///{self.path / 'gradebook.db'}") as gb:
+            for sub in gb.assignment_submissions(assignment):
+                cells: dict[str, tuple[float, float]] = {}
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        if grade.cell.cell_type == "code":
+                            cells[grade.name] = (float(grade.score), float(grade.max_score))
+                out[sub.student.id] = cells
+        return out
+
+
+def solution_code(source_nb: nbformat.NotebookNode) -> dict[str, str]:
+    """{grade_id: the instructor's answer without the solution markers} of solution cells."""
+    answers = {}
+    for cell in source_nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            answers[meta["grade_id"]] = SOLUTION_MARKERS.sub("", cell.source)
+    return answers
+
+
+def fill_in(student_nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """A copy of a student notebook with the given answer cells replaced.
+
+    Raises KeyError if an answer names a cell that is not a solution cell.
+    """
+    nb = nbformat.from_dict(student_nb)
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
+             if c.metadata.get("nbgrader", {}).get("solution")}
+    for grade_id, code in answers.items():
+        if grade_id not in by_id:
+            raise KeyError(f"{grade_id!r} is not an answer cell; answer cells: {sorted(k for k in by_id if k)}")
+        by_id[grade_id].source = code
+    return nb

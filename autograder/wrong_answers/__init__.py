@@ -1,0 +1,60 @@
+"""The catalogue of wrong (and of alternative right) answers, per assignment.
+
+Each assignment has a module here named like its folder in ``source/``, with a
+list ``CASES``.  A :class:`Case` replaces some answer cells of the instructor's
+solution with another answer, the way a student might write it:
+
+* ``wrong`` cases are plausible mistakes.  Each must lose points in the grade
+  cells it names (``loses``), and so lose points overall.
+* ``right`` cases are correct answers written differently (``np.dot`` for
+  ``@``, a loop for a matrix product, ``scipy.special.expit``).  Each must get
+  full marks.
+
+``tests/test_catalogue.py`` autogrades every case with nbgrader; run it for
+one assignment with ``python -m autograder.catalogue ASSIGNMENT``.
+"""
+from __future__ import annotations
+
+import importlib
+import textwrap
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Case:
+    """One student answer: ``answers`` maps answer-cell grade ids to code."""
+
+    name: str
+    kind: str  # "wrong" or "right"
+    answers: dict[str, str]
+    loses: tuple[str, ...] = field(default=())  # grade cells that must lose points
+    why: str = ""
+
+    def __post_init__(self):
+        if self.kind not in ("wrong", "right"):
+            raise ValueError(f"{self.name}: kind must be 'wrong' or 'right', not {self.kind!r}")
+        if self.kind == "wrong" and not self.loses:
+            raise ValueError(f"{self.name}: a wrong answer must name the grade cells it loses points in")
+        object.__setattr__(self, "answers", {k: textwrap.dedent(v).strip("\n") for k, v in self.answers.items()})
+
+
+def wrong(name: str, cell: str, code: str, loses: str | tuple[str, ...], why: str = "") -> Case:
+    return Case(name, "wrong", {cell: code}, (loses,) if isinstance(loses, str) else tuple(loses), why)
+
+
+def right(name: str, cell: str, code: str, why: str = "") -> Case:
+    return Case(name, "right", {cell: code}, (), why)
+
+
+def cases(assignment: str) -> list[Case]:
+    """The catalogue of one assignment."""
+    try:
+        module = importlib.import_module(f"{__name__}.{assignment}")
+    except ModuleNotFoundError as err:
+        raise LookupError(f"no catalogue of wrong answers for {assignment!r} in autograder/wrong_answers/") from err
+    found = list(module.CASES)
+    names = [c.name for c in found]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"case names must be unique in {assignment}: {duplicates}")
+    return found

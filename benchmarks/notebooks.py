@@ -1,0 +1,132 @@
+"""Time each source notebook and measure its kernel's peak memory.
+
+    python benchmarks/notebooks.py [--repeat N] [--no-autograde]
+
+For every notebook in source/ it prints, as a table:
+
+* ``run``: the notebook executed top to bottom (as CI and students do);
+* ``grading``: the same with ``NBGRADER_EXECUTION=autograde`` set, as nbgrader
+  sets it while autograding (notebooks may train less then);
+* ``peak MB``: the largest resident memory of the kernel process (with its
+  children), sampled every 20 ms;
+* ``autograde``: wall time of ``nbgrader autograde`` for one student (the
+  instructor's solution) of the whole assignment, kernel start included
+  (shown on each notebook row of that assignment).
+
+Run it with COURSE_DATA_DIR set (see README).  Times are the median of
+``--repeat`` runs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from autograder.course_root import CourseRoot, assignments, fill_in, notebooks, solution_code  # noqa: E402
+
+
+class PeakMemory:
+    """Samples the resident memory of a process and its children in a thread."""
+
+    def __init__(self, pid: int, interval: float = 0.02):
+        self.proc = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                procs = [self.proc, *self.proc.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
+            except psutil.Error:
+                pass
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def execute(path: Path, grading: bool) -> tuple[float, float]:
+    """(wall seconds, peak kernel MB) of one top-to-bottom run of a notebook."""
+    nb = nbformat.read(path, as_version=4)
+    env_before = os.environ.get("NBGRADER_EXECUTION")
+    if grading:
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+    else:
+        os.environ.pop("NBGRADER_EXECUTION", None)
+    try:
+        client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        with client.setup_kernel():
+            pid = client.km.provisioner.process.pid
+            with PeakMemory(pid) as mem:
+                for index, cell in enumerate(nb.cells):
+                    client.execute_cell(cell, index)
+        return time.perf_counter() - start, mem.peak / 2**20
+    finally:
+        if env_before is None:
+            os.environ.pop("NBGRADER_EXECUTION", None)
+        else:
+            os.environ["NBGRADER_EXECUTION"] = env_before
+
+
+def autograde_time(assignment: str) -> float:
+    """Seconds of `nbgrader autograde` for one student who handed in the solution."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        root = CourseRoot.create(Path(tmp) / "course", [assignment])
+        root.generate(assignment)
+        nbs = {}
+        for name in notebooks(assignment):
+            source = nbformat.read(REPO / "source" / assignment / f"{name}.ipynb", as_version=4)
+            nbs[name] = fill_in(root.release_notebook(assignment, name), solution_code(source))
+        root.submit("bench_student", assignment, nbs)
+        start = time.perf_counter()
+        root.autograde(assignment, "bench_student")
+        return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--no-autograde", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    print(f"{os.cpu_count()} cores; COURSE_DATA_DIR={os.environ.get('COURSE_DATA_DIR', '(not set)')}; "
+          f"median of {args.repeat} run(s)")
+    header = f"{'notebook':45} {'run s':>7} {'grading s':>10} {'peak MB':>8} {'autograde s':>12}"
+    print(header)
+    print("-" * len(header))
+    for assignment in assignments():
+        graded = "-" if args.no_autograde else f"{statistics.median(autograde_time(assignment) for _ in range(args.repeat)):.1f}"
+        for name in notebooks(assignment):
+            path = REPO / "source" / assignment / f"{name}.ipynb"
+            runs = [execute(path, grading=False) for _ in range(args.repeat)]
+            grading = [execute(path, grading=True) for _ in range(args.repeat)]
+            peak = max(m for _, m in runs + grading)
+            print(f"{assignment + '/' + name:45} {statistics.median(t for t, _ in runs):7.1f} "
+                  f"{statistics.median(t for t, _ in grading):10.1f} {peak:8.0f} {graded:>12}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

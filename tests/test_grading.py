@@ -1,0 +1,74 @@
+"""Grading is right: nbgrader autogrades the solution, a blank notebook and the
+catalogue of wrong answers (autograder/wrong_answers/) as expected."""
+from __future__ import annotations
+
+from collections import Counter
+
+import nbformat
+import pytest
+
+from autograder import catalogue
+from autograder.course_root import REPO, assignments, notebooks
+from autograder.wrong_answers import cases
+
+ASSIGNMENTS = assignments()
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def graded(request, tmp_path_factory):
+    """Every catalogue case of one assignment, autograded by nbgrader (once per assignment)."""
+    name = request.param
+    outcomes = catalogue.run(name, tmp_path_factory.mktemp(name), workers=2, progress=False)
+    return name, {o.student: o for o in outcomes}
+
+
+def _code_cells(name, role):
+    """{grade_id: points} of the assignment's code cells with nbgrader role "grade" or "solution"."""
+    out = {}
+    for nb_name in notebooks(name):
+        nb = nbformat.read(REPO / "source" / name / f"{nb_name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get(role) and cell.cell_type == "code":
+                out[meta["grade_id"]] = meta.get("points", 0)
+    return out
+
+
+def _grade_cells(name):
+    return _code_cells(name, "grade")
+
+
+def test_solution_gets_full_marks(graded):
+    name, by_student = graded
+    sol = by_student[catalogue.SOLUTION]
+    assert sol.grades, "the solution was not graded"
+    assert set(sol.grades) == set(_grade_cells(name)), "every grade cell should be graded"
+    assert sol.score == sol.max_score == sum(_grade_cells(name).values()), sol.lost
+
+
+def test_untouched_student_version_gets_zero(graded):
+    _, by_student = graded
+    blank = by_student[catalogue.BLANK]
+    assert blank.grades and blank.max_score > 0
+    assert blank.score == 0, f"a blank notebook earned points in {[g for g, (s, _) in blank.grades.items() if s]}"
+
+
+def test_every_case_graded_as_expected(graded):
+    """Each wrong answer loses points where it should; each alternative right answer keeps full marks."""
+    _, by_student = graded
+    problems = [f"{o.student}: {o.problem()}" for o in by_student.values() if o.problem()]
+    assert not problems, "\n".join(problems)
+    for o in by_student.values():
+        if o.case and o.case.kind == "wrong":
+            assert o.score < o.max_score
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_catalogue_covers_every_graded_item(name):
+    """At least 3 plausible mistakes per grade cell, and an alternative right answer per answer cell."""
+    wrong = Counter(g for c in cases(name) if c.kind == "wrong" for g in c.loses)
+    thin = {g: wrong[g] for g in _grade_cells(name) if wrong[g] < 3}
+    assert not thin, f"grade cells with fewer than 3 wrong answers in the catalogue: {thin}"
+    right_cells = {k for c in cases(name) if c.kind == "right" for k in c.answers}
+    answer_cells = set(_code_cells(name, "solution"))
+    assert answer_cells <= right_cells, f"answer cells without an alternative right answer: {answer_cells - right_cells}"
