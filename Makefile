@@ -7,6 +7,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export KERAS_BACKEND := torch
+# Jupyter refuses to run as root (containers, CI) unless told it may.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help venv lab test test-fast release benchmark catalogue clean
 
@@ -28,7 +30,7 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=release
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=release $(ALLOW_ROOT)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --nbmake tests source
