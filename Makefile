@@ -18,7 +18,7 @@ help:
 	@echo "make test-fast  the unit tests only (seconds)"
 	@echo "make release    regenerate release/ from source/ with nbgrader"
 	@echo "make catalogue  autograde the catalogue of wrong answers and print a table"
-	@echo "make benchmark  time each notebook and measure its kernel's peak memory"
+	@echo "make benchmark  time the notebooks (and peak memory) and the widgets"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,8 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --nbmake tests source
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q tests/test_data.py tests/test_feedback.py tests/test_setup.py tests/test_plots.py
+	$(PY) -m pytest -q tests/test_data.py tests/test_feedback.py tests/test_setup.py tests/test_plots.py \
+		tests/test_model_checks.py tests/test_descent.py tests/test_playground.py
 
 release: $(STAMP)
 	$(PY) -m autograder.release
@@ -46,6 +47,8 @@ catalogue: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/notebooks.py
+	$(PY) benchmarks/playground.py
+	$(PY) benchmarks/descent.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts *.egg-info gradebook.db
