@@ -23,9 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 
-from autograder.course_root import REPO, CourseRoot, fill_in, notebooks, solution_code
+from autograder.course_root import CourseRoot, code_cells
 from autograder.wrong_answers import Case, cases
 
 SOLUTION, BLANK = "solution", "blank"
@@ -65,29 +64,8 @@ def student_id(case: Case) -> str:
     return re.sub(r"[^a-z0-9_]", "_", case.name.lower())
 
 
-def _student_notebooks(root: CourseRoot, assignment: str, answers: dict[str, str] | None) -> dict:
-    """The assignment's notebooks as a student hands them in (None: untouched)."""
-    out = {}
-    for name in notebooks(assignment):
-        release = root.release_notebook(assignment, name)
-        if answers is None:
-            out[name] = release
-            continue
-        source = nbformat.read(REPO / "source" / assignment / f"{name}.ipynb", as_version=4)
-        mine = solution_code(source)
-        mine.update({k: v for k, v in answers.items() if k in mine})
-        out[name] = fill_in(release, mine)
-    return out
-
-
 def _check_cells_exist(assignment: str, catalogue: list[Case]) -> None:
-    known: set[str] = set()
-    graded: set[str] = set()
-    for name in notebooks(assignment):
-        nb = nbformat.read(REPO / "source" / assignment / f"{name}.ipynb", as_version=4)
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            (known if meta.get("solution") else graded if meta.get("grade") else set()).add(meta.get("grade_id"))
+    known, graded = code_cells(assignment, "solution"), code_cells(assignment, "grade")
     for case in catalogue:
         unknown = [k for k in case.answers if k not in known] + [g for g in case.loses if g not in graded]
         if unknown:
@@ -109,7 +87,7 @@ def run(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = Tr
     roots = [base.copy(workdir / f"worker{i}") for i in range(workers)]
     shares: list[list[str]] = [[] for _ in roots]
     for i, (sid, _, answers) in enumerate(students):
-        roots[i % workers].submit(sid, assignment, _student_notebooks(base, assignment, answers))
+        roots[i % workers].submit(sid, assignment, base.student_notebooks(assignment, answers))
         shares[i % workers].append(sid)
 
     start = time.monotonic()

@@ -37,6 +37,23 @@ def notebooks(assignment: str, repo: Path = REPO) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.ipynb"))
 
 
+def source_notebook(assignment: str, name: str, repo: Path = REPO) -> nbformat.NotebookNode:
+    """The instructor's notebook ``source/<assignment>/<name>.ipynb``."""
+    return nbformat.read(repo / "source" / assignment / f"{name}.ipynb", as_version=4)
+
+
+def code_cells(assignment: str, role: str, repo: Path = REPO) -> dict[str, float]:
+    """{grade_id: points} of the assignment's code cells whose nbgrader role is ``role``
+    ("grade" for test cells, "solution" for answer cells)."""
+    out = {}
+    for name in notebooks(assignment, repo):
+        for cell in source_notebook(assignment, name, repo).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get(role) and cell.cell_type == "code":
+                out[meta["grade_id"]] = meta.get("points", 0)
+    return out
+
+
 @dataclass
 class CourseRoot:
     """A folder nbgrader runs in: config, source/, and what nbgrader makes."""
@@ -77,6 +94,23 @@ class CourseRoot:
 
     def release_notebook(self, assignment: str, name: str) -> nbformat.NotebookNode:
         return nbformat.read(self.path / "release" / assignment / f"{name}.ipynb", as_version=4)
+
+    def student_notebooks(self, assignment: str, answers: dict[str, str] | None = None) -> dict:
+        """The assignment's generated notebooks filled in as a student would hand them in.
+
+        ``answers=None``: untouched; otherwise the instructor's solution with the cells
+        named in ``answers`` replaced (``{}``: the solution itself).
+        """
+        out = {}
+        for name in notebooks(assignment):
+            release = self.release_notebook(assignment, name)
+            if answers is None:
+                out[name] = release
+                continue
+            mine = solution_code(source_notebook(assignment, name))
+            mine.update({k: v for k, v in answers.items() if k in mine})
+            out[name] = fill_in(release, mine)
+        return out
 
     def submit(self, student: str, assignment: str, nbs: dict[str, nbformat.NotebookNode]) -> Path:
         """Place a student's notebooks where ``nbgrader collect`` would put them."""

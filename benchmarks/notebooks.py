@@ -31,10 +31,7 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from autograder.course_root import CourseRoot, assignments, fill_in, notebooks, solution_code  # noqa: E402
+from autograder.course_root import REPO, CourseRoot, assignments, notebooks
 
 
 class PeakMemory:
@@ -94,11 +91,7 @@ def autograde_time(assignment: str) -> float:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         root = CourseRoot.create(Path(tmp) / "course", [assignment])
         root.generate(assignment)
-        nbs = {}
-        for name in notebooks(assignment):
-            source = nbformat.read(REPO / "source" / assignment / f"{name}.ipynb", as_version=4)
-            nbs[name] = fill_in(root.release_notebook(assignment, name), solution_code(source))
-        root.submit("bench_student", assignment, nbs)
+        root.submit("bench_student", assignment, root.student_notebooks(assignment, {}))
         start = time.perf_counter()
         root.autograde(assignment, "bench_student")
         return time.perf_counter() - start

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-import nbformat
 import pytest
 
 from autograder import catalogue
-from autograder.course_root import REPO, assignments, notebooks
+from autograder.course_root import assignments, code_cells
 from autograder.wrong_answers import cases
 
 ASSIGNMENTS = assignments()
@@ -22,20 +21,8 @@ def graded(request, tmp_path_factory):
     return name, {o.student: o for o in outcomes}
 
 
-def _code_cells(name, role):
-    """{grade_id: points} of the assignment's code cells with nbgrader role "grade" or "solution"."""
-    out = {}
-    for nb_name in notebooks(name):
-        nb = nbformat.read(REPO / "source" / name / f"{nb_name}.ipynb", as_version=4)
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get(role) and cell.cell_type == "code":
-                out[meta["grade_id"]] = meta.get("points", 0)
-    return out
-
-
 def _grade_cells(name):
-    return _code_cells(name, "grade")
+    return code_cells(name, "grade")
 
 
 def test_solution_gets_full_marks(graded):
@@ -70,5 +57,5 @@ def test_catalogue_covers_every_graded_item(name):
     thin = {g: wrong[g] for g in _grade_cells(name) if wrong[g] < 3}
     assert not thin, f"grade cells with fewer than 3 wrong answers in the catalogue: {thin}"
     right_cells = {k for c in cases(name) if c.kind == "right" for k in c.answers}
-    answer_cells = set(_code_cells(name, "solution"))
+    answer_cells = set(code_cells(name, "solution"))
     assert answer_cells <= right_cells, f"answer cells without an alternative right answer: {answer_cells - right_cells}"
