@@ -49,6 +49,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/notebooks.py
 	$(PY) benchmarks/playground.py
 	$(PY) benchmarks/descent.py
+	$(PY) benchmarks/mnist.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts *.egg-info gradebook.db

@@ -62,7 +62,7 @@ class PeakMemory:
         self._thread.join()
 
 
-def execute(path: Path, grading: bool) -> tuple[float, float]:
+def execute(path: Path, grading: bool, allow_errors: bool = False) -> tuple[float, float]:
     """(wall seconds, peak kernel MB) of one top-to-bottom run of a notebook."""
     nb = nbformat.read(path, as_version=4)
     env_before = os.environ.get("NBGRADER_EXECUTION")
@@ -71,7 +71,7 @@ def execute(path: Path, grading: bool) -> tuple[float, float]:
     else:
         os.environ.pop("NBGRADER_EXECUTION", None)
     try:
-        client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=allow_errors, resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
         with client.setup_kernel():
             pid = client.km.provisioner.process.pid

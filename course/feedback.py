@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-__all__ = ["FeedbackError", "Hint", "check", "compare"]
+__all__ = ["FeedbackError", "Hint", "check", "check_dtype", "compare"]
 
 
 class FeedbackError(AssertionError):
@@ -161,6 +161,24 @@ def check(
         if hint.applies(got):
             lines.append(f"Hint: {hint.message}")
     raise FeedbackError("\n  ".join([headline, *lines]))
+
+
+def check_dtype(name: str, got: Any, dtype: Any, *, hints: Iterable[Hint] = ()) -> None:
+    """Check that ``got`` is a NumPy array of the given dtype (e.g. ``"float32"``).
+
+    Raises :class:`FeedbackError` saying which dtype was expected and which was
+    found, with the message of every hint whose ``when(got)`` is true.
+    """
+    want = np.dtype(dtype)
+    if got is None:
+        raise FeedbackError(f"{name} gave None.\n  Did you forget the `return` statement?")
+    if not isinstance(got, np.ndarray):
+        raise FeedbackError(f"{name} should be a NumPy array of dtype {want}, but it is {_kind(got)}.")
+    if got.dtype == want:
+        return
+    lines = [f"expected dtype: {want}", f"got dtype:      {got.dtype}"]
+    lines += [f"Hint: {hint.message}" for hint in hints if hint.applies(got)]
+    raise FeedbackError("\n  ".join([f"{name} has the wrong dtype.", *lines]))
 
 
 def compare(name: str, got: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1e-8) -> bool:

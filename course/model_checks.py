@@ -18,6 +18,13 @@ from course.feedback import FeedbackError
 
 __all__ = ["ModelSummary", "summarize", "check_model"]
 
+_LOSS_HINTS = {
+    "binary_crossentropy": ["Hint: a binary (0/1) target with one sigmoid output uses 'binary_crossentropy'."],
+    ("categorical_crossentropy", "sparse_categorical_crossentropy"): [
+        "Hint: the labels are one-hot vectors here: 'sparse_categorical_crossentropy' expects "
+        "integer labels, 'categorical_crossentropy' one-hot ones."],
+    "categorical_crossentropy": ["Hint: several classes with a softmax output use 'categorical_crossentropy'."],
+}
 _ACCURACY = {"accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy"}
 
 
@@ -192,8 +199,7 @@ def check_model(
         _fail(name, "the model is not compiled.", ["Call model.compile(optimizer=..., loss=..., metrics=[...]) before returning it."])
     if loss is not None and s.loss != loss:
         _fail(name, f"the loss should be {loss!r}, it is {s.loss!r}.",
-              ["Hint: a binary (0/1) target with one sigmoid output uses 'binary_crossentropy'."]
-              if loss == "binary_crossentropy" else [])
+              _LOSS_HINTS.get((loss, s.loss), _LOSS_HINTS.get(loss, [])))
     if loss is not None and s.from_logits:
         _fail(name, "the loss is computed from logits, but the output already goes through an activation.",
               ["Use from_logits=False (the default) with a sigmoid or softmax output."])

@@ -2,7 +2,9 @@
 
 ``plot_classes`` and ``plot_decision_boundary`` are introduced in week 1a (the
 forward pass) and used again for the Keras models of week 1b;
-``plot_history`` draws training curves from week 1b on.
+``plot_history`` draws training curves from week 1b on; ``compare_histories``,
+``plot_digits``, ``plot_class_balance`` and ``plot_confusion_matrix`` are the
+MNIST pictures of week 3.
 """
 from __future__ import annotations
 
@@ -154,3 +156,116 @@ def plot_history(history: Any, *, metrics: Sequence[str] | None = None, title: s
         fig.suptitle(title)
     fig.tight_layout()
     return axes[0]
+
+
+def compare_histories(histories: dict[str, Any], metric: str = "val_accuracy", *, ax: Any = None,
+                      title: str | None = None) -> Any:
+    """One curve per training run: ``metric`` per epoch, e.g. validation accuracy.
+
+    ``histories`` maps a label ("ReLU", "sigmoid") to what ``model.fit`` returned
+    (or its ``.history`` dict). Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.8))
+    for label, history in histories.items():
+        logs = getattr(history, "history", history)
+        if metric not in logs:
+            raise KeyError(f"the run {label!r} has no {metric!r}; it has {sorted(logs)}")
+        values = logs[metric]
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", ms=3, label=label)
+    ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=title or metric.replace("_", " "))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_digits(
+    images: np.ndarray,
+    labels: Sequence[int],
+    predicted: Sequence[int] | None = None,
+    *,
+    ncols: int = 10,
+    title: str | None = None,
+) -> Any:
+    """A grid of digit images with their labels (and, if given, the predicted labels).
+
+    ``images`` is (n, 28, 28) or (n, 784), any scale. With ``predicted``, each title
+    reads "true 4, predicted 9", in red where they differ. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    if images.ndim == 2:
+        side = int(round(np.sqrt(images.shape[1])))
+        images = images.reshape(len(images), side, side)
+    n = len(images)
+    if n == 0:
+        raise ValueError("plot_digits needs at least one image.")
+    labels = np.asarray(labels).ravel()
+    rows = -(-n // ncols)
+    cols = min(ncols, n)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.15 * cols, 1.35 * rows + (0.3 if title else 0)),
+                             squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if k >= n:
+            continue
+        ax.imshow(images[k], cmap="gray_r")
+        if predicted is None:
+            ax.set_title(str(labels[k]), fontsize=10)
+        else:
+            wrong = int(predicted[k]) != int(labels[k])
+            ax.set_title(f"true {labels[k]}\npred. {predicted[k]}", fontsize=8,
+                         color="tab:red" if wrong else "black")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_balance(y_train: np.ndarray, y_test: np.ndarray | None = None, *, ax: Any = None) -> Any:
+    """Bar chart of how many examples each class has (share of the set, in %)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.0))
+    parts = [("training", np.asarray(y_train))] + ([("test", np.asarray(y_test))] if y_test is not None else [])
+    classes = np.unique(np.concatenate([y for _, y in parts]))
+    width = 0.8 / len(parts)
+    for i, (name, y) in enumerate(parts):
+        share = np.array([np.mean(y == c) for c in classes]) * 100
+        ax.bar(classes + (i - (len(parts) - 1) / 2) * width, share, width, label=f"{name} ({len(y)})")
+    ax.set(xticks=classes, xlabel="class (digit)", ylabel="share of the set (%)", title="Class balance")
+    ax.legend()
+    return ax
+
+
+def plot_confusion_matrix(cm: np.ndarray, *, class_names: Sequence[str] | None = None, ax: Any = None,
+                          title: str = "Confusion matrix") -> Any:
+    """Draw a confusion matrix: rows are the true class, columns the predicted class.
+
+    Each cell shows its count; the colour is the share of the true class (the row),
+    so that rare classes are as visible as common ones. Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"a confusion matrix is square; got shape {cm.shape}.")
+    k = cm.shape[0]
+    names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.55 * k + 2.0, 0.55 * k + 1.5))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.nan_to_num(cm / cm.sum(axis=1, keepdims=True))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(k):
+        for j in range(k):
+            if cm[i, j]:
+                ax.text(j, i, f"{cm[i, j]:g}", ha="center", va="center", fontsize=8,
+                        color="white" if share[i, j] > 0.5 else "black")
+    ax.set(xticks=range(k), yticks=range(k), xticklabels=names, yticklabels=names,
+           xlabel="predicted class", ylabel="true class", title=title)
+    return ax

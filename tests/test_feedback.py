@@ -102,3 +102,17 @@ def test_multiline_arrays_line_up(capsys):
     compare("A @ B", np.array([[14, 4, 18], [24, 6, 12]]), [[14, 4, 18], [24, 6, 12]])
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].index("[[") == lines[2].index("[")  - 1
+
+
+def test_check_dtype_names_both_types_and_hints():
+    from course.feedback import check_dtype
+
+    check_dtype("x", np.zeros(3, dtype=np.float32), "float32")
+    with pytest.raises(FeedbackError) as err:
+        check_dtype("x", np.zeros(3), "float32", hints=[Hint(lambda g: g.dtype == np.float64, "use astype")])
+    text = str(err.value)
+    assert "expected dtype: float32" in text and "got dtype:      float64" in text and "Hint: use astype" in text
+    with pytest.raises(FeedbackError, match="return"):
+        check_dtype("x", None, "float32")
+    with pytest.raises(FeedbackError, match="NumPy array of dtype float32, but it is a list"):
+        check_dtype("x", [1.0], "float32")

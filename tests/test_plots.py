@@ -65,3 +65,50 @@ def test_bad_inputs_are_explained():
         grid_probabilities(lambda G: np.zeros(3), np.zeros((5, 2)))
     with pytest.raises(TypeError, match="Keras model or a function"):
         plot_decision_boundary(42, np.zeros((5, 2)), np.zeros(5))
+
+
+# --------------------------------------------------------------- week 3 (MNIST) pictures
+from course.plots import compare_histories, plot_class_balance, plot_confusion_matrix, plot_digits  # noqa: E402
+
+
+def test_plot_digits_titles_mark_mistakes_in_red():
+    images = np.random.default_rng(0).integers(0, 256, (3, 784)).astype(np.uint8)
+    fig = plot_digits(images, [1, 2, 3], predicted=[1, 7, 3], ncols=2)
+    axes = fig.axes
+    assert len(axes) == 4 and not axes[3].images  # 3 images on a 2x2 grid, the last one empty
+    assert axes[0].get_images()[0].get_array().shape == (28, 28)
+    titles = [ax.get_title() for ax in axes[:3]]
+    assert titles[1] == "true 2\npred. 7" and axes[1].title.get_color() == "tab:red"
+    assert axes[0].title.get_color() == "black"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="at least one image"):
+        plot_digits(np.zeros((0, 28, 28)), [])
+
+
+def test_class_balance_shows_shares_per_set():
+    ax = plot_class_balance(np.array([0, 0, 0, 1]), np.array([0, 1]))
+    heights = [round(p.get_height()) for p in ax.patches]
+    assert heights == [75, 25, 50, 50]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training (4)", "test (2)"]
+    plt.close(ax.figure)
+
+
+def test_confusion_matrix_plot_rows_are_true_classes():
+    cm = np.array([[8, 2], [0, 5]])
+    ax = plot_confusion_matrix(cm, class_names=["cat", "dog"])
+    assert ax.get_ylabel() == "true class" and ax.get_xlabel() == "predicted class"
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+    assert texts == {(0, 0): "8", (0, 1): "2", (1, 1): "5"}  # (row, column); zero cells stay empty
+    np.testing.assert_allclose(ax.get_images()[0].get_array(), [[0.8, 0.2], [0.0, 1.0]])
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="square"):
+        plot_confusion_matrix(np.zeros((2, 3)))
+
+
+def test_compare_histories_one_line_per_run():
+    ax = compare_histories({"relu": {"val_accuracy": [0.5, 0.9]}, "sigmoid": {"val_accuracy": [0.3, 0.6, 0.8]}})
+    assert [line.get_label() for line in ax.lines] == ["relu", "sigmoid"]
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.3, 0.6, 0.8])
+    plt.close(ax.figure)
+    with pytest.raises(KeyError, match="val_loss"):
+        compare_histories({"relu": {"val_accuracy": [0.5]}}, "val_loss")
