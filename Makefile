@@ -10,11 +10,15 @@ export KERAS_BACKEND := torch
 # Jupyter refuses to run as root (containers, CI) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help venv lab test test-fast release benchmark catalogue clean
+# Debian packages the tests need: bubblewrap (the grading sandbox), Chromium and its
+# driver (the browser tests, driven by Playwright: no browser download).
+SYSTEM_PACKAGES := bubblewrap chromium chromium-driver
+
+.PHONY: help venv system lab test test-fast release benchmark catalogue clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on the student notebooks (release/)"
-	@echo "make test       set up .venv and run every test (notebooks, grading, helpers)"
+	@echo "make test       set up .venv (and the system packages: $(SYSTEM_PACKAGES)) and run every test"
 	@echo "make test-fast  the unit tests only (seconds)"
 	@echo "make release    regenerate release/ from source/ with nbgrader"
 	@echo "make catalogue  autograde the catalogue of wrong answers and print a table"
@@ -29,10 +33,27 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
+# Installs the missing system packages with apt-get when run as root (CI, containers);
+# otherwise says which to install.
+system:
+	@missing=""; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing system packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "make test needs the system packages:$$missing"; \
+			echo "install them with: sudo apt-get install$$missing"; exit 1; \
+		fi; \
+	fi
+
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=release $(ALLOW_ROOT)
 
-test: $(STAMP)
+test: system $(STAMP)
 	$(PY) -m pytest -n 2 --nbmake tests source
 
 test-fast: $(STAMP)

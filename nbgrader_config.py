@@ -31,3 +31,16 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 c.Execute.kernel_name = "python3"
+
+# A student who deletes a locked test cell is still tested: nbgrader puts the
+# instructor's cell back (from the gradebook) and runs it.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback: nbgrader shows the test cells as autograded, hidden tests included
+# (jupyter/nbgrader#917).  This filter removes the hidden-test code and shortens
+# the errors of those cells to their message (a traceback quotes the test code).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.report.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -1,0 +1,266 @@
+"""Reports from nbgrader's gradebook: the class report for the instructor, and
+a filter that keeps hidden tests out of the students' feedback.
+
+:func:`write_report` (``python -m autograder report [--out DIR]``) reads the
+course's gradebook with nbgrader's API and the autograded notebooks, and writes
+
+* ``scores.csv``: one row per student and graded task (grade cell): student,
+  assignment, notebook, task, score, max score;
+* ``totals.csv``: one row per student, the total of each assignment;
+* ``score_distribution.png``: the distribution of total scores per assignment;
+* ``failing_tests.png``: the share of students losing points in each test cell;
+* ``failing_checks.png``: the most common failing checks, by the first line of
+  the error a test cell raised (``AssertionError``, ``FeedbackError``, ...);
+* ``index.html``: the plots and the tables.
+
+:class:`HideHiddenTests` is an nbgrader preprocessor for ``generate_feedback``:
+nbgrader's feedback shows the test cells as autograded, hidden tests included
+(jupyter/nbgrader#917).  It removes the ``### BEGIN HIDDEN TESTS`` ...
+``### END HIDDEN TESTS`` region from test cells and shortens the errors those
+cells raised to their message (a traceback quotes the failing test's code).
+Enable it in ``nbgrader_config.py``::
+
+    c.GenerateFeedback.preprocessors = [
+        "nbgrader.preprocessors.GetGrades",
+        "autograder.report.HideHiddenTests",
+        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    ]
+"""
+from __future__ import annotations
+
+import csv
+import html
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Feedback without hidden tests: their code is removed and their errors keep only the message."""
+
+    begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS", help="Marks the start of hidden tests").tag(config=True)
+    end_test_delimeter = Unicode("END HIDDEN TESTS", help="Marks the end of hidden tests").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or self.begin_test_delimeter not in cell.source:
+            return cell, resources
+        kept, hidden = [], False
+        for line in cell.source.split("\n"):
+            if self.begin_test_delimeter in line:
+                hidden = True
+                kept.append(line.replace(self.begin_test_delimeter, "hidden tests (not shown)"))
+            elif self.end_test_delimeter in line:
+                hidden = False
+            elif not hidden:
+                kept.append(line)
+        cell.source = "\n".join(kept)
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
+        return cell, resources
+
+
+# ---------------------------------------------------------------------------
+# the class report
+
+@dataclass
+class Row:
+    student: str
+    assignment: str
+    notebook: str
+    task: str
+    score: float
+    max_score: float
+    cell_type: str
+
+
+def gradebook_rows(db_url: str, course_id: str, assignments: list[str] | None = None) -> list[Row]:
+    """Every grade of every submission in the gradebook (nbgrader's API), sorted."""
+    from nbgrader.api import Gradebook
+
+    rows = []
+    with Gradebook(db_url, course_id) as gb:
+        for assignment in gb.assignments:
+            if assignments and assignment.name not in assignments:
+                continue
+            for sub in gb.assignment_submissions(assignment.name):
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        rows.append(Row(sub.student.id, assignment.name, nb.name, grade.name, float(grade.score),
+                                        float(grade.max_score), grade.cell.cell_type))
+    return sorted(rows, key=lambda r: (r.assignment, r.student, r.notebook, r.task))
+
+
+def failing_checks(autograded: Path, assignments: list[str]) -> dict[str, Counter]:
+    """{assignment: Counter of 'task: first line of the error'} over the autograded notebooks' test cells."""
+    out: dict[str, Counter] = defaultdict(Counter)
+    if not autograded.is_dir():
+        return out
+    for path in sorted(autograded.glob("*/*/*.ipynb")):
+        assignment = path.parent.name
+        if assignment not in assignments:
+            continue
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:  # noqa: BLE001 (a damaged file is left out of the report)
+            continue
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("grade"):
+                continue
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    out[assignment][f"{meta.get('grade_id')}: {first_line(output)}"] += 1
+                    break
+    return out
+
+
+def first_line(error_output) -> str:
+    """'AssertionError: the first line of the message' of an error output."""
+    value = ANSI.sub("", str(error_output.get("evalue", ""))).strip().splitlines()
+    return f"{error_output.get('ename', 'Error')}: {value[0] if value else ''}".strip().rstrip(":")
+
+
+def write_report(course_dir: Path, out: Path, assignments: list[str] | None = None) -> Path:
+    """Write the class report of the course in ``course_dir`` into ``out``; return ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from autograder.batch import course_settings
+
+    settings = course_settings(course_dir)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = gradebook_rows(settings.db_url, settings.course_id, assignments)
+    names = sorted({r.assignment for r in rows})
+    checks = failing_checks(settings.autograded, names)
+
+    with open(out / "scores.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "assignment", "notebook", "task", "score", "max_score"])
+        for r in rows:
+            w.writerow([r.student, r.assignment, r.notebook, r.task, f"{r.score:g}", f"{r.max_score:g}"])
+
+    totals: dict[str, dict[str, float]] = defaultdict(dict)
+    maxima: dict[str, float] = defaultdict(float)
+    for r in rows:
+        totals[r.student][r.assignment] = totals[r.student].get(r.assignment, 0.0) + r.score
+    for a in names:  # max score of an assignment: from one submission
+        first = next(r.student for r in rows if r.assignment == a)
+        maxima[a] = sum(r.max_score for r in rows if r.assignment == a and r.student == first)
+    with open(out / "totals.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student", *names])
+        for student in sorted(totals):
+            w.writerow([student, *(f"{totals[student][a]:g}" if a in totals[student] else "" for a in names)])
+
+    plots = [_plot_distribution(out, names, totals, maxima), _plot_failing_tests(out, names, rows),
+             _plot_failing_checks(out, checks)]
+    _write_html(out, names, totals, maxima, [p for p in plots if p], checks)
+    return out
+
+
+def _plot_distribution(out: Path, names, totals, maxima) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, max(1, len(names)), figsize=(4.5 * max(1, len(names)), 3.5), squeeze=False)
+    for ax, a in zip(axes[0], names):
+        scores = [t[a] for t in totals.values() if a in t]
+        ax.hist(scores, bins=min(20, max(5, int(maxima[a]) + 1)), range=(0, maxima[a] or 1), color="#4c72b0",
+                edgecolor="white")
+        ax.set_title(f"{a} ({len(scores)} students)", fontsize=10)
+        ax.set_xlabel(f"total score (of {maxima[a]:g})")
+        ax.set_ylabel("students")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if not names:
+        axes[0][0].text(0.5, 0.5, "no submissions in the gradebook", ha="center")
+    fig.suptitle("Score distribution per assignment")
+    fig.tight_layout()
+    fig.savefig(out / "score_distribution.png", dpi=100)
+    plt.close(fig)
+    return "score_distribution.png"
+
+
+def _plot_failing_tests(out: Path, names, rows) -> str:
+    import matplotlib.pyplot as plt
+
+    tests = [(a, t) for a in names for t in dict.fromkeys(r.task for r in rows if r.assignment == a
+                                                             and r.cell_type == "code")]
+    share = []
+    for a, t in tests:
+        cells = [r for r in rows if r.assignment == a and r.task == t]
+        share.append(100 * sum(r.score < r.max_score for r in cells) / len(cells))
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(tests) + 1.5))
+    labels = [f"{a}: {t}" if len(names) > 1 else t for a, t in tests]
+    ax.barh(range(len(tests)), share, color="#c44e52")
+    ax.set_yticks(range(len(tests)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("students who lost points (%)")
+    ax.set_title("Share of students failing each test")
+    fig.tight_layout()
+    fig.savefig(out / "failing_tests.png", dpi=100)
+    plt.close(fig)
+    return "failing_tests.png"
+
+
+def _plot_failing_checks(out: Path, checks: dict[str, Counter], top: int = 15) -> str:
+    import matplotlib.pyplot as plt
+
+    common = Counter()
+    for a, counter in checks.items():
+        for msg, n in counter.items():
+            common[f"{a}/{msg}" if len(checks) > 1 else msg] += n
+    items = common.most_common(top)
+    fig, ax = plt.subplots(figsize=(10, 0.35 * len(items) + 1.5))
+    from matplotlib.ticker import MaxNLocator
+
+    ax.barh(range(len(items)), [n for _, n in items], color="#dd8452")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_yticks(range(len(items)), [_short(m, 90) for m, _ in items], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("students")
+    ax.set_title(f"Most common failing checks (top {top})" if items else "No failing checks")
+    fig.tight_layout()
+    fig.savefig(out / "failing_checks.png", dpi=100)
+    plt.close(fig)
+    return "failing_checks.png"
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _write_html(out: Path, names, totals, maxima, plots, checks) -> None:
+    e = html.escape
+    head = "".join(f"<th>{e(a)} (of {maxima[a]:g})</th>" for a in names)
+    body = "".join(
+        f"<tr><td>{e(s)}</td>" + "".join(f"<td>{totals[s][a]:g}</td>" if a in totals[s] else "<td></td>"
+                                         for a in names) + "</tr>"
+        for s in sorted(totals))
+    check_rows = "".join(f"<tr><td>{e(a)}</td><td>{e(m)}</td><td>{n}</td></tr>"
+                         for a, c in sorted(checks.items()) for m, n in c.most_common())
+    images = "".join(f'<figure><img src="{e(p)}" alt="{e(p)}"></figure>' for p in plots)
+    (out / "index.html").write_text(f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Class report</title>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:2px 8px;text-align:left}} img{{max-width:100%}}</style></head>
+<body><h1>Class report</h1>
+<p>From the course's nbgrader gradebook: {len(totals)} students, {len(names)} assignment(s).
+Scores per student and task: <a href="scores.csv">scores.csv</a>; totals: <a href="totals.csv">totals.csv</a>.</p>
+{images}
+<h2>Totals</h2>
+<table><tr><th>student</th>{head}</tr>{body}</table>
+<h2>Failing checks</h2>
+<table><tr><th>assignment</th><th>check</th><th>students</th></tr>{check_rows}</table>
+</body></html>
+""")

@@ -1,0 +1,893 @@
+"""The sandboxed kernel: a wrapper outside bwrap, and the startup code inside.
+
+``python -m autograder.sandbox_kernel --limits JSON CONNECTION_FILE [kernel args]`` is the
+``argv`` of the ``course-sandbox`` kernel spec (see :mod:`autograder.sandbox`).  It is the
+process nbgrader (jupyter_client) starts, signals and kills, and it:
+
+1. makes a private folder: a copy of the notebook's folder (the working copy), a folder for
+   the kernel's unix sockets, and ``/etc/passwd`` for the sandbox user;
+2. starts ``bwrap ... python /opt/course-sandbox/sandbox_kernel.py --inside`` with the
+   resource limits set (``RLIMIT_*``, ``oom_score_adj=1000``, killed if the wrapper dies);
+3. **proxies the five channels**.  nbgrader connects over TCP to 127.0.0.1 as usual, but the
+   kernel has its own network namespace, in which the host's 127.0.0.1 does not exist.  So
+   the kernel inside binds ZMQ **ipc** (unix-socket) endpoints in a folder bound into the
+   sandbox, and the wrapper forwards every message between the TCP endpoints of the
+   connection file and those ipc endpoints (ROUTER<->DEALER for shell, control, stdin and
+   heartbeat, SUB->PUB for iopub).  Making nbclient itself use ``transport='ipc'`` is fragile:
+   the socket files are created relative to the kernel's cwd (``kernel-ipc-1``...), are left
+   behind when a kernel dies, nbgrader's ``Execute`` has no way to pass the transport, and
+   the socket path would have to exist both inside and outside the sandbox.  The proxy keeps
+   nbgrader's side untouched and gives one place to enforce limits on what comes out:
+4. **caps output**: once ``output_mb`` of outputs have been forwarded, further outputs of the
+   notebook are dropped and the student sees one notice; huge error messages are truncated;
+5. **watches the sandbox** (psutil, every 0.25 s): resident memory of all its processes,
+   number of tasks, growth of the working copy, wall-clock time per notebook; above a limit
+   it kills the whole sandbox (the pid namespace dies with its first process);
+6. forwards nbgrader's interrupt (SIGINT at the cell time limit) to the kernel, and kills the
+   sandbox if the kernel does not stop within a few seconds;
+7. **keeps answering when the kernel died** (killed by a limit, ``os._exit``, a crash): every
+   pending and later cell gets an error reply that says what happened and what to do, so
+   nbgrader scores those cells 0, finishes the notebook and grades the student normally,
+   instead of failing that student's whole submission with ``DeadKernelError``.
+
+Inside the sandbox (``--inside``), before the kernel starts, this file drops root to the
+sandbox uid and installs the **integrity guard** (:func:`install_guard`): student code runs
+in the same interpreter as the hidden tests, so it could replace ``np.allclose``,
+``numpy.testing``, ``course.feedback.check``, a builtin, or a function's ``__code__`` and
+pass every test.  The guard is a ``sys.addaudithook`` hook, which cannot be removed.  The
+``exec`` audit event fires before every top-level statement of every cell (IPython runs
+each one with ``exec``); at the first one the guard records the pristine objects (the
+dictionaries of the numpy, course, math and builtins modules, the code objects and
+defaults of their functions, the names ``np``, ``check``, ``Hint``... in the notebook's
+namespace); before each later statement it compares.  ``object.__setattr__`` events (a
+function's ``__code__``/``__defaults__``, attributes of numpy or course classes) are caught
+as they happen.  The ``check*`` functions of ``course.feedback`` and ``course.model_checks``
+(every name in their ``__all__`` is protected in the notebook's namespace) also verify before
+and after each check, which catches a student function that tampers while a test calls it.  On tampering the guard
+restores the pristine objects and from then on fails every cell with
+``GradingIntegrityError`` naming what was modified: the tampering student gets no points
+for the rest of the notebook.  Limits of an in-process guard: a student who deliberately
+digs out the guard's state through ``gc``, or forges protocol messages with the kernel's
+own session, can still fool it (a forged second ``execute_reply`` is detected by the
+wrapper, which then stops the kernel).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+HOME = "/tmp/home"
+CHECK_MODULES = ("course.feedback", "course.model_checks")  # names in their __all__ are protected
+
+
+# ============================================================================================
+# inside the sandbox: stdlib only until the kernel starts
+# ============================================================================================
+
+class GradingIntegrityError(Exception):
+    """Student code modified the helpers the tests rely on."""
+
+
+def install_guard() -> dict:  # noqa: C901  (one closure on purpose: less to reach from outside)
+    import builtins
+    import functools
+    import importlib
+    import operator
+    import types
+
+    get_code = operator.attrgetter("__code__")
+    get_defaults = operator.attrgetter("__defaults__")
+    get_kwdefaults = operator.attrgetter("__kwdefaults__")
+    state: dict = {"snap": None, "tampered": [], "busy": False, "shell": None}
+    skip_builtins = {"_", "__", "___", "exit", "quit", "get_ipython", "display", "__IPYTHON__",
+                     "__builtins__", "__loader__", "__spec__", "__name__", "__doc__", "__package__",
+                     "__build_class__", "__import__", "copyright", "credits", "license", "help",
+                     "input", "raw_input", "getpass"}  # ipykernel swaps input() per request
+    real_exec, real_compile = builtins.exec, builtins.compile
+
+    def is_cell(filename: str) -> bool:
+        return "ipykernel_" in filename or filename.startswith("<ipython-input")
+
+    def protected_module(name: str) -> bool:
+        return name in ("numpy", "course", "math", "numbers", "builtins") or name.startswith(("numpy.", "course."))
+
+    def keep(modname: str, key: str) -> bool:
+        if key.startswith("__") and key.endswith("__"):
+            return False
+        if modname == "builtins":
+            return key not in skip_builtins
+        return not (modname.startswith("numpy") and key.startswith("_"))
+
+    def guarded(original):
+        @functools.wraps(original)
+        def check(*args, **kwargs):
+            verify_or_raise()
+            result = original(*args, **kwargs)
+            verify_or_raise()
+            return result
+
+        check._course_guarded = True
+        return check
+
+    def snapshot() -> None:
+        import math  # noqa: F401
+        import numbers  # noqa: F401
+
+        import numpy
+        import numpy.linalg  # noqa: F401
+        import numpy.random  # noqa: F401
+        import numpy.testing  # noqa: F401
+        helpers = []  # the course's check modules: their check* functions verify before and after
+        try:
+            import course
+            for modname in CHECK_MODULES:
+                try:
+                    helpers.append(importlib.import_module(modname))
+                except Exception:
+                    pass
+        except Exception:  # the guard still protects numpy and builtins
+            course = None
+        for helper in helpers:
+            for fname in getattr(helper, "__all__", ()):
+                original = getattr(helper, fname, None)
+                if (fname.startswith("check") and callable(original)
+                        and not getattr(original, "_course_guarded", False)):
+                    setattr(helper, fname, guarded(original))
+        modules, functions, types_ = {}, {}, set()
+        for name in list(sys.modules):
+            mod = sys.modules.get(name)
+            if not protected_module(name) or not isinstance(mod, types.ModuleType):
+                continue
+            entries = {k: v for k, v in vars(mod).items() if keep(name, k)}
+            keys = tuple(entries)
+            getter = operator.itemgetter(*keys) if len(keys) > 1 else (lambda d, k=keys: tuple(d[x] for x in k))
+            modules[name] = (mod, type(mod), entries, getter, tuple(entries.values()))
+            for v in entries.values():
+                for f in (v, getattr(v, "_implementation", None), getattr(v, "__wrapped__", None)):
+                    if isinstance(f, types.FunctionType):
+                        functions[id(f)] = (f, f.__code__, f.__defaults__, f.__kwdefaults__)
+                if isinstance(v, type) and str(getattr(v, "__module__", "")).startswith(("course", "numpy")):
+                    types_.add(id(v))
+        names = {"np": numpy, "numpy": numpy}
+        if course is not None:
+            names["course"] = course
+        for helper in helpers:
+            names.update({n: getattr(helper, n) for n in getattr(helper, "__all__", ()) if hasattr(helper, n)})
+        try:
+            from IPython.core.interactiveshell import InteractiveShell
+            state["shell"] = InteractiveShell._instance
+        except Exception:
+            state["shell"] = None
+        state["snap"] = (modules, functions, types_, names)
+        state["fast"] = tuple(zip(*functions.values())) or ((), (), (), ())
+
+    def problems() -> list[str]:
+        modules, functions, _, names = state["snap"]
+        found = []
+        for name, (mod, mtype, entries, getter, values) in modules.items():
+            if sys.modules.get(name) is not mod:
+                found.append(f"sys.modules[{name!r}] was replaced")
+                continue
+            if type(mod) is not mtype:
+                found.append(f"the class of module {name} was changed")
+            current = vars(mod)
+            try:  # fast path, at C speed: every value still the same object
+                if not any(map(operator.is_not, getter(current), values)):
+                    continue
+            except KeyError:
+                pass
+            for k, v in entries.items():
+                if current.get(k, _MISSING) is not v:
+                    what = "deleted" if k not in current else "replaced"
+                    found.append(f"{'builtin ' + k if name == 'builtins' else name + '.' + k} was {what}")
+        fns, codes, defs, kwdefs = state["fast"]
+        unchanged = (not any(map(operator.is_not, map(get_code, fns), codes))
+                     and not any(map(operator.is_not, map(get_defaults, fns), defs))
+                     and not any(map(operator.is_not, map(get_kwdefaults, fns), kwdefs)))
+        for f, code, defaults, kwdefaults in (() if unchanged else functions.values()):
+            if f.__code__ is not code:
+                found.append(f"the code of {f.__module__}.{f.__qualname__} was replaced")
+            elif f.__defaults__ is not defaults or f.__kwdefaults__ is not kwdefaults:
+                found.append(f"the default arguments of {f.__module__}.{f.__qualname__} were changed")
+        shell = state["shell"]
+        ns = getattr(shell, "user_ns", None)
+        if isinstance(ns, dict):
+            for n, obj in names.items():
+                if n in ns and ns[n] is not obj:
+                    found.append(f"the name `{n}` no longer refers to {getattr(obj, '__module__', '') or ''}"
+                                 f"{'.' if getattr(obj, '__module__', None) else ''}{getattr(obj, '__name__', n)}")
+        return found
+
+    def restore() -> None:
+        modules, functions, _, _ = state["snap"]
+        for name, (mod, mtype, entries, _, _) in modules.items():
+            sys.modules[name] = mod
+            try:
+                if type(mod) is not mtype:
+                    object.__setattr__(mod, "__class__", mtype)
+            except Exception:
+                pass
+            vars(mod).update(entries)
+        for f, code, defaults, kwdefaults in functions.values():
+            try:
+                state["busy"] = True
+                f.__code__, f.__defaults__, f.__kwdefaults__ = code, defaults, kwdefaults
+            except Exception:
+                pass
+            finally:
+                state["busy"] = False
+        ns = getattr(state["shell"], "user_ns", None)
+        if isinstance(ns, dict):
+            for n, obj in state["snap"][3].items():
+                if n in ns:
+                    ns[n] = obj
+
+    def message() -> str:
+        seen = list(dict.fromkeys(state["tampered"]))
+        listed = "; ".join(seen[:8]) + (f"; and {len(seen) - 8} more" if len(seen) > 8 else "")
+        return (f"grading helpers were modified by your code: {listed}. The tests cannot trust them, so this "
+                "cell and every cell after it score 0. Do not replace or patch numpy, course.feedback, "
+                "Python's builtins or the names np/check/Hint in your answers; then restart the kernel and "
+                "run all cells.")
+
+    def verify_or_raise() -> None:
+        if state["snap"] is None or state["busy"]:
+            return
+        state["busy"] = True
+        try:
+            found = problems()
+            if found:
+                state["tampered"].extend(found)
+                restore()
+        finally:
+            state["busy"] = False
+        if state["tampered"]:
+            raise GradingIntegrityError(message())
+
+    def hook(event: str, args: tuple) -> None:
+        if state["busy"]:
+            return
+        if event == "exec":
+            code = args[0] if args else None
+            if not is_cell(getattr(code, "co_filename", "") or ""):
+                return
+            if state["snap"] is None:
+                state["busy"] = True
+                try:
+                    snapshot()
+                finally:
+                    state["busy"] = False
+                return
+            verify_or_raise()
+        elif event in ("object.__setattr__", "object.__delattr__") and state["snap"] is not None:
+            obj, attr = args[0], args[1]
+            _, functions, types_, _ = state["snap"]
+            if id(obj) in functions and attr in ("__code__", "__defaults__", "__kwdefaults__"):
+                what = f"{attr} of {obj.__module__}.{obj.__qualname__} was set"
+            elif id(obj) in types_:
+                what = f"{obj.__module__}.{obj.__qualname__}.{attr} was {'set' if event.endswith('setattr__') else 'deleted'}"
+            else:
+                return
+            state["tampered"].append(what)
+            raise GradingIntegrityError(message())
+        elif state["snap"] is not None and (builtins.exec is not real_exec or builtins.compile is not real_compile):
+            state["tampered"].append("builtin exec or compile was replaced")
+            builtins.exec, builtins.compile = real_exec, real_compile
+
+    sys.addaudithook(hook)
+    return {"snapshot": snapshot, "problems": problems}  # for tests; inside_main drops it
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+def inside_main(argv: list[str]) -> None:
+    """Start the kernel inside the sandbox: drop root, prepare HOME, install the guard, run ipykernel."""
+    uid = None
+    if "--uid" in argv:
+        i = argv.index("--uid")
+        uid = int(argv[i + 1])
+        del argv[i:i + 2]
+    if "--limits" in argv:
+        i = argv.index("--limits")
+        del argv[i:i + 2]
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        if os.getuid() != uid or os.geteuid() != uid:
+            raise SystemExit("sandbox: could not drop privileges")
+    os.umask(0o022)
+    for sub in ("", "/.config/matplotlib", "/.cache", "/.local/share/jupyter/runtime", "/.ipython"):
+        os.makedirs(HOME + sub, exist_ok=True)
+    if os.path.dirname(os.path.abspath(__file__)) in sys.path:
+        sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
+    install_guard()
+    sys.argv = ["ipykernel_launcher", *argv]
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance()
+
+
+# ============================================================================================
+# outside: the wrapper nbgrader starts
+# ============================================================================================
+
+SHELL, IOPUB, STDIN, CONTROL, HB = "shell", "iopub", "stdin", "control", "hb"
+CHANNELS = {SHELL: 1, IOPUB: 2, STDIN: 3, CONTROL: 4, HB: 5}
+OUTPUT_TYPES = {"stream", "display_data", "update_display_data", "execute_result", "error"}
+DELIM = b"<IDS|MSG>"
+MAX_ERROR_BYTES = 64 * 1024
+INTERRUPT_GRACE = 2.0  # nbclient waits 4 s (iopub_timeout) for the interrupted cell to end
+
+
+def _frames_header(frames: list[bytes]) -> tuple[int, dict]:
+    try:
+        i = frames.index(DELIM)
+        return i, json.loads(frames[i + 2])
+    except (ValueError, IndexError, json.JSONDecodeError):
+        return -1, {}
+
+
+class Wrapper:
+    """Start the sandbox, proxy the channels, watch the limits, answer for a dead kernel."""
+
+    def __init__(self, connection_file: str, limits, kernel_args: list[str]):
+        import tempfile
+
+        from jupyter_client.session import Session
+
+        from autograder import sandbox
+
+        self.sandbox = sandbox
+        self.limits = limits
+        self.conn = json.loads(open(connection_file).read())
+        self.kernel_args = kernel_args
+        key = self.conn.get("key", "").encode()
+        self.session = Session(key=key, signature_scheme=self.conn.get("signature_scheme", "hmac-sha256"),
+                               username="kernel")
+        # The kernel's unix sockets live in here: a socket path may be at most 107 bytes,
+        # so a long $TMPDIR (pytest's, say) is not used for it.
+        base = tempfile.gettempdir()
+        self.private = tempfile.mkdtemp(prefix="course-sandbox-", dir=base if len(base) <= 60 else "/tmp")
+        self.cwd = os.getcwd()
+        self.proc = None
+        self.dead_reason = ""
+        self.ready = False
+        self.shutting_down = False
+        self.pending: dict[str, tuple[list[bytes], dict]] = {}  # execute_request msg_id -> (idents, header)
+        self.replied: set[str] = set()
+        self.output_bytes = 0
+        self.notified: set[str] = set()
+        self.interrupted_at = None
+        self.interrupt_requested = False
+        self.started = None
+
+    # --- set-up -----------------------------------------------------------------------------
+    def _choose_uid(self) -> int | None:
+        if not self.sandbox.privileged():
+            return None
+        import psutil
+
+        used = set()
+        for p in psutil.process_iter(["uids"]):
+            try:
+                used.add(p.info["uids"].real)
+            except Exception:
+                pass
+        start = (os.getpid() * 7919) % 60000
+        for i in range(60000):
+            uid = 200000 + (start + i) % 60000
+            if uid not in used:
+                return uid
+        raise self.sandbox.SandboxError("no free uid for the sandbox")
+
+    def _prepare(self) -> list[str]:
+        import shutil
+
+        self.uid = self._choose_uid()
+        work = os.path.join(self.private, "work")
+        ipc = os.path.join(self.private, "ipc")
+        shutil.copytree(self.cwd, work, symlinks=True,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "kernel-*.json"))
+        os.makedirs(ipc)
+        inside_uid = self.uid if self.uid is not None else self.sandbox.SANDBOX_UID
+        with open(os.path.join(self.private, "passwd"), "w") as f:
+            f.write(f"root:x:0:0:root:/root:/usr/sbin/nologin\nstudent:x:{inside_uid}:{inside_uid}:student:"
+                    f"{self.sandbox.HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+        with open(os.path.join(self.private, "group"), "w") as f:
+            f.write(f"root:x:0:\nstudent:x:{inside_uid}:\nnogroup:x:65534:\n")
+        inner_conn = {"transport": "ipc", "ip": f"{self.sandbox.IPC_DIR}/k", "key": self.conn.get("key", ""),
+                      "signature_scheme": self.conn.get("signature_scheme", "hmac-sha256"),
+                      **{f"{ch}_port": n for ch, n in CHANNELS.items()}}
+        with open(os.path.join(ipc, "kernel.json"), "w") as f:
+            json.dump(inner_conn, f)
+        if self.uid is not None:
+            for root, dirs, files in os.walk(self.private):
+                for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+                    os.lchown(name, self.uid, self.uid)
+        self.work = work
+        self.work_start = self._du(self.private)
+        cmd, _ = self.sandbox.bwrap_command(
+            self.limits, cwd=self.cwd, workcopy=work, ipc_dir=ipc, passwd=os.path.join(self.private, "passwd"),
+            uid=self.uid, kernel_args=["-f", f"{self.sandbox.IPC_DIR}/kernel.json", *self.kernel_args])
+        self.ipc = ipc
+        return cmd
+
+    @staticmethod
+    def _du(path: str) -> int:
+        total = 0
+        for root, _, files in os.walk(path):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(root, name)).st_blocks * 512
+                except OSError:
+                    pass
+        return total
+
+    def _nproc_limit(self) -> int:
+        extra = self.limits.processes + 64
+        if self.uid is not None:
+            return extra
+        import psutil
+
+        mine, me = 0, os.getuid()
+        for p in psutil.process_iter(["uids", "num_threads"]):
+            try:
+                if p.info["uids"].real == me:
+                    mine += p.info["num_threads"] or 1
+            except Exception:
+                pass
+        return mine + extra
+
+    def _preexec(self, nproc: int):
+        import ctypes
+        import resource
+        import signal
+
+        limits = self.limits
+        mb = 2**20
+
+        def run():
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2)
+            resource.setrlimit(resource.RLIMIT_AS, (limits.address_space_mb * mb,) * 2)
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            try:
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write("1000")
+            except OSError:
+                pass
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+
+        return run
+
+    def start(self, cmd: list[str]) -> None:
+        import subprocess
+        import time
+
+        # stdout: only ipykernel's banner for terminals; stderr (crashes) goes to nbgrader's log
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=self._preexec(self._nproc_limit()))
+        self.started = time.monotonic()
+
+    # --- sockets ----------------------------------------------------------------------------
+    def _sockets(self) -> None:
+        import zmq
+
+        self.ctx = zmq.Context()
+        ip, transport = self.conn.get("ip", "127.0.0.1"), self.conn.get("transport", "tcp")
+
+        def front_url(ch):
+            return f"{transport}://{ip}:{self.conn[f'{ch}_port']}" if transport == "tcp" else \
+                f"ipc://{ip}-{self.conn[f'{ch}_port']}"
+
+        self.front, self.back = {}, {}
+        for ch in CHANNELS:
+            kind = zmq.PUB if ch == IOPUB else zmq.ROUTER
+            s = self.ctx.socket(kind)
+            s.linger = 1000
+            if kind == zmq.ROUTER:
+                s.router_handover = 1
+            s.bind(front_url(ch))
+            self.front[ch] = s
+        self._connect_back()
+
+    def _connect_back(self) -> None:
+        import zmq
+
+        for ch, n in CHANNELS.items():
+            s = self.ctx.socket(zmq.SUB if ch == IOPUB else zmq.DEALER)
+            s.linger = 0
+            if ch == IOPUB:
+                s.setsockopt(zmq.SUBSCRIBE, b"")
+            else:
+                # shell and stdin need the same identity: the kernel routes input requests by it
+                s.setsockopt(zmq.IDENTITY, b"course-sandbox-" + ch.encode())
+                if ch in (SHELL, STDIN):
+                    s.setsockopt(zmq.IDENTITY, b"course-sandbox-proxy")
+            s.connect(f"ipc://{self.ipc}/k-{n}")
+            self.back[ch] = s
+
+    def _close_back(self) -> None:
+        for s in self.back.values():
+            s.close(0)
+        self.back = {}
+
+    # --- forwarding -------------------------------------------------------------------------
+    def _from_client(self, ch: str, frames: list[bytes]) -> None:
+        i, header = _frames_header(frames)
+        mtype = header.get("msg_type", "")
+        if mtype == "shutdown_request":
+            self.shutting_down = True
+        if self.dead_reason:
+            self._answer_dead(ch, frames)
+            return
+        if ch == SHELL and mtype == "execute_request":
+            self.pending[header.get("msg_id", "")] = (frames[:i], header)
+        self.back[ch].send_multipart(frames)
+
+    def _from_kernel(self, ch: str, frames: list[bytes]) -> None:
+        self.ready = True
+        if ch == IOPUB:
+            self._forward_iopub(frames)
+            return
+        if ch == HB:
+            self.front[ch].send_multipart(frames)
+            return
+        i, header = _frames_header(frames)
+        if ch == SHELL and header.get("msg_type") == "execute_reply" and i >= 0:
+            parent = json.loads(frames[i + 3]).get("msg_id", "")
+            if parent in self.replied:
+                self._kill("the kernel sent a second reply to one cell: your code forged Jupyter messages")
+                return
+            self.replied.add(parent)
+            self.pending.pop(parent, None)
+            if self.interrupt_requested:
+                self.interrupted_at = None
+            if sum(map(len, frames)) > 4 * MAX_ERROR_BYTES:
+                frames = self._truncated(frames, i)
+        self.front[ch].send_multipart(frames)
+
+    def _truncated(self, frames: list[bytes], i: int) -> list[bytes]:
+        header, parent, metadata, content = (json.loads(f) for f in frames[i + 2:i + 6])
+        for key in ("evalue", "ename"):
+            if isinstance(content.get(key), str) and len(content[key]) > 2000:
+                content[key] = content[key][:2000] + " ...[truncated]"
+        if "traceback" in content:
+            tb = "\n".join(map(str, content["traceback"]))
+            content["traceback"] = [tb[:MAX_ERROR_BYTES] + ("\n...[truncated]" if len(tb) > MAX_ERROR_BYTES else "")]
+        msg = self.session.msg(header["msg_type"], content, parent=parent, metadata=metadata)
+        return frames[:i] + self.session.serialize(msg)
+
+    def _forward_iopub(self, frames: list[bytes]) -> None:
+        i, header = _frames_header(frames)
+        mtype = header.get("msg_type", "")
+        if mtype in OUTPUT_TYPES:
+            size = sum(map(len, frames))
+            if mtype == "error" and size > MAX_ERROR_BYTES:
+                frames = self._truncated(frames, i)
+                size = sum(map(len, frames))
+            budget = self.limits.output_mb * 2**20
+            if mtype != "error" and self.output_bytes + size > budget:
+                parent = json.loads(frames[i + 3]) if i >= 0 else {}
+                pid = parent.get("msg_id", "")
+                if pid not in self.notified:
+                    self.notified.add(pid)
+                    self._send_output(parent, "stream", {
+                        "name": "stderr",
+                        "text": f"\n[Output limit: this notebook has printed more than {self.limits.output_mb} MB; "
+                                "further output is not shown. Print less: a summary, a shape, a few values.]\n"})
+                return
+            self.output_bytes += size
+        self.front[IOPUB].send_multipart(frames)
+
+    def _send_output(self, parent_header: dict, mtype: str, content: dict) -> None:
+        self.session.send(self.front[IOPUB], mtype, content, parent={"header": parent_header} if parent_header else None,
+                          ident=[f"kernel.sandbox.{mtype}".encode()])
+
+    # --- a dead kernel ----------------------------------------------------------------------
+    def _kill(self, reason: str) -> None:
+        import signal
+
+        import psutil
+
+        if not self.dead_reason:
+            self.dead_reason = reason
+        try:
+            procs = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.Error:
+            procs = []
+        for p in [self.proc, *procs]:
+            try:
+                os.kill(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _death_reason(self, code: int) -> str:
+        import signal
+
+        if code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+            return f"it used more than {self.limits.cpu_seconds} s of CPU time"
+        if code in (-signal.SIGKILL, 128 + signal.SIGKILL):
+            return "it was killed (probably out of memory)"
+        if code < 0 or code > 128:
+            sig = -code if code < 0 else code - 128
+            return f"it crashed (signal {signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig})"
+        return f"the kernel process exited (exit code {code}): do not call os._exit(), exit() or quit() in your code"
+
+    def _on_death(self) -> None:
+        """The sandbox ended without a shutdown request: answer for it from now on."""
+        import shutil
+
+        if not self.dead_reason:
+            self.dead_reason = self._death_reason(self.proc.returncode)
+        self._close_back()
+        shutil.rmtree(self.work, ignore_errors=True)
+        for msg_id, (idents, header) in list(self.pending.items()):
+            self._reply_execute(idents, header, interrupted_cell=True)
+        self.pending.clear()
+
+    def _dead_text(self, this_cell: bool) -> str:
+        what = "while running this cell" if this_cell else "while running an earlier cell"
+        return (f"The kernel running your notebook was stopped {what}: {self.dead_reason}. "
+                f"{'This cell' if this_cell else 'This cell was not run; it'} and the cells after it score 0. "
+                "Fix the cause, then run Kernel > Restart Kernel and Run All Cells before you submit.")
+
+    def _reply_execute(self, idents: list[bytes], header: dict, interrupted_cell: bool) -> None:
+        parent = {"header": header}
+        self.session.send(self.front[IOPUB], "status", {"execution_state": "busy"}, parent=parent,
+                          ident=[b"kernel.sandbox.status"])
+        content = {"ename": "KernelDied", "evalue": self._dead_text(interrupted_cell),
+                   "traceback": [f"\x1b[0;31mKernelDied\x1b[0m: {self._dead_text(interrupted_cell)}"]}
+        self.session.send(self.front[IOPUB], "error", content, parent=parent, ident=[b"kernel.sandbox.error"])
+        self.session.send(self.front[IOPUB], "status", {"execution_state": "idle"}, parent=parent,
+                          ident=[b"kernel.sandbox.status"])
+        self.session.send(self.front[SHELL], "execute_reply",
+                          {"status": "error", "execution_count": None, **content}, parent=parent, ident=idents)
+
+    def _answer_dead(self, ch: str, frames: list[bytes]) -> None:
+        if ch == HB:
+            self.front[HB].send_multipart(frames)
+            return
+        if ch == IOPUB:
+            return
+        try:
+            idents, msg_list = self.session.feed_identities(frames, copy=True)
+            msg = self.session.deserialize(msg_list, content=True, copy=True)
+        except Exception:
+            return
+        mtype, parent = msg["header"]["msg_type"], {"header": msg["header"]}
+        if mtype == "execute_request":
+            self._reply_execute(idents, msg["header"], interrupted_cell=False)
+            return
+        reply = mtype.replace("_request", "_reply")
+        content = {"status": "error", "ename": "KernelDied", "evalue": self._dead_text(False), "traceback": []}
+        if mtype == "kernel_info_request":
+            content = {"status": "ok", "protocol_version": "5.3", "implementation": "course-sandbox",
+                       "implementation_version": "1", "banner": "",
+                       "language_info": {"name": "python", "version": sys.version.split()[0],
+                                         "mimetype": "text/x-python", "file_extension": ".py"}}
+        elif mtype in ("shutdown_request", "interrupt_request"):
+            content = {"status": "ok", **({"restart": bool(msg["content"].get("restart"))}
+                                          if mtype == "shutdown_request" else {})}
+        self.session.send(self.front[IOPUB], "status", {"execution_state": "busy"}, parent=parent,
+                          ident=[b"kernel.sandbox.status"])
+        self.session.send(self.front[ch], reply, content, parent=parent, ident=idents)
+        self.session.send(self.front[IOPUB], "status", {"execution_state": "idle"}, parent=parent,
+                          ident=[b"kernel.sandbox.status"])
+
+    # --- signals and the watchdog -----------------------------------------------------------
+    def _interrupt(self) -> None:
+        import signal
+        import time
+
+        import psutil
+
+        self.interrupt_requested = False
+        if self.dead_reason or self.proc is None:
+            return
+        target = self._kernel_process()
+        if target is None:
+            return
+        try:
+            os.kill(target.pid, signal.SIGINT)
+        except ProcessLookupError:
+            return
+        if self.pending:
+            self.interrupted_at = time.monotonic()
+
+    def _kernel_process(self):
+        """The Python kernel inside (not bwrap's own processes, whose command line also holds --inside)."""
+        import psutil
+
+        try:
+            for p in psutil.Process(self.proc.pid).children(recursive=True):
+                cmd = p.cmdline()
+                if "--inside" in cmd and "bwrap" not in os.path.basename(cmd[0]):
+                    return p
+        except psutil.Error:
+            pass
+        return None
+
+    def _watch(self) -> None:
+        import time
+
+        import psutil
+
+        limits = self.limits
+        if time.monotonic() - self.started > limits.notebook_timeout:
+            self._kill(f"the notebook ran for more than {limits.notebook_timeout} s")
+            return
+        if self.interrupted_at and self.pending and time.monotonic() - self.interrupted_at > INTERRUPT_GRACE:
+            self._kill(f"a cell ran longer than the time limit and did not stop when interrupted "
+                       f"(an endless loop that catches KeyboardInterrupt?)")
+            return
+        try:
+            procs = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.Error:
+            return
+        # tasks first (cheap), then memory: resident memory of all processes; when the kernel has
+        # forked, the proportional share (PSS), so that pages shared after fork() count once
+        tasks, infos = 0, []
+        for p in procs:
+            try:
+                tasks += p.num_threads()
+                infos.append(p)
+            except psutil.Error:
+                continue
+        if tasks >= limits.processes:
+            self._kill(f"it started more than {limits.processes} processes or threads (a fork bomb?)")
+            return
+        used = 0
+        for p in infos:
+            try:
+                if len(infos) <= 4:  # bwrap, its init and the kernel are always there
+                    used += p.memory_info().rss
+                else:
+                    used += p.memory_full_info().pss
+            except (psutil.Error, AttributeError):
+                continue
+        if used > limits.memory_mb * 2**20:
+            self._kill(f"it used more than {limits.memory_mb} MB of memory (use smaller arrays; "
+                       "do not keep copies in a loop)")
+
+    def _watch_disk(self) -> None:
+        if self._du(self.private) - self.work_start > self.limits.disk_mb * 2**20:  # working copy + ipc folder
+            self._kill(f"it wrote more than {self.limits.disk_mb} MB of files")
+
+    @staticmethod
+    def _safely(step) -> None:
+        """A failing check must not take the wrapper (and so the student's grade) down."""
+        try:
+            step()
+        except Exception as err:  # noqa: BLE001
+            sys.stderr.write(f"course-sandbox: {step.__name__} failed: {err!r}\n")
+
+    def run(self) -> int:
+        import shutil
+        import signal
+        import time
+
+        import zmq
+
+        def on_int(*_):
+            self.interrupt_requested = True
+
+        def on_term(*_):
+            self.shutting_down = True
+            if self.proc is not None and self.proc.poll() is None:
+                self._kill("stopped by nbgrader")
+
+        signal.signal(signal.SIGINT, on_int)
+        signal.signal(signal.SIGTERM, on_term)
+        try:
+            cmd = self._prepare()
+            self._sockets()
+            self.start(cmd)
+            poller_channels = list(CHANNELS)
+            last_watch = last_disk = 0.0
+            while True:
+                poller = zmq.Poller()
+                for ch in poller_channels:
+                    if ch != IOPUB:
+                        poller.register(self.front[ch], zmq.POLLIN)
+                    if ch in self.back:
+                        poller.register(self.back[ch], zmq.POLLIN)
+                try:
+                    events = dict(poller.poll(100))
+                except zmq.ZMQError:
+                    events = {}
+                for ch in poller_channels:
+                    if self.front[ch] in events:
+                        while True:
+                            try:
+                                frames = self.front[ch].recv_multipart(zmq.NOBLOCK)
+                            except zmq.Again:
+                                break
+                            self._from_client(ch, frames)
+                    back = self.back.get(ch)
+                    if back is not None and back in events:
+                        while self.back.get(ch) is back:
+                            try:
+                                frames = back.recv_multipart(zmq.NOBLOCK)
+                            except zmq.Again:
+                                break
+                            self._from_kernel(ch, frames)
+                if self.interrupt_requested:
+                    self._safely(self._interrupt)
+                now = time.monotonic()
+                if not self.dead_reason and self.proc.poll() is None:
+                    if now - last_watch > 0.25:
+                        last_watch = now
+                        self._safely(self._watch)
+                    if now - last_disk > 1.0:
+                        last_disk = now
+                        self._safely(self._watch_disk)
+                if self.back and self.proc.poll() is not None:
+                    # drain what the kernel sent before it ended
+                    for ch, s in list(self.back.items()):
+                        while True:
+                            try:
+                                frames = s.recv_multipart(zmq.NOBLOCK)
+                            except zmq.Again:
+                                break
+                            self._from_kernel(ch, frames)
+                    if self.shutting_down and not self.dead_reason:
+                        time.sleep(0.2)
+                        return 0
+                    if not self.ready:
+                        sys.stderr.write(f"course-sandbox: the sandboxed kernel did not start "
+                                         f"(exit code {self.proc.returncode}).\n")
+                        return 1
+                    self._on_death()
+                if self.dead_reason and self.shutting_down:
+                    time.sleep(0.2)
+                    return 0
+        finally:
+            if self.proc is not None and self.proc.poll() is None:
+                self._kill("stopped")
+                try:
+                    self.proc.wait(5)
+                except Exception:
+                    pass
+            for s in list(getattr(self, "front", {}).values()) + list(getattr(self, "back", {}).values()):
+                s.close(200)
+            shutil.rmtree(self.private, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "--inside":
+        inside_main(argv[1:])
+        return 0
+    import ctypes
+    import signal
+
+    from autograder.sandbox import Limits, SandboxError, require
+
+    ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG: go when nbgrader goes
+    limits = Limits()
+    if "--limits" in argv:
+        i = argv.index("--limits")
+        limits = Limits.from_json(argv[i + 1])
+        del argv[i:i + 2]
+    if not argv:
+        sys.stderr.write("usage: python -m autograder.sandbox_kernel [--limits JSON] CONNECTION_FILE [kernel args]\n")
+        return 2
+    try:
+        require()
+    except SandboxError as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    return Wrapper(argv[0], limits, argv[1:]).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Time class-scale autograding: nbgrader's serial autograde against autograder.batch.
+
+    python benchmarks/autograde.py [--students 12] [--assignments A [A ...]] [--no-serial]
+
+It builds a course root with the assignments (default: every one in source/),
+and ``--students`` submissions of each (a mix: the instructor's solution,
+wrong answers from the catalogue, untouched notebooks), then autogrades the
+same submissions
+
+* ``serial``: ``nbgrader autograde ASSIGNMENT`` (every student, one after the other);
+* ``ours 1w``, ``ours 2w``: :func:`autograder.batch.autograde_class` with 1 and 2
+  workers, kernels in the bubblewrap sandbox;
+* ``ours 1w nosb``: 1 worker without the sandbox (the sandbox's overhead).
+
+It prints the wall time and seconds per student (all notebooks of a student)
+of each, the speed-up of 2 workers over 1, the sandbox overhead, and checks
+that every run gave the same grades.  Targets: <= 30 s per student, >= 1.8x
+with 2 workers, sandbox overhead < 10%.  Run it with COURSE_DATA_DIR set.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.batch import BatchError, autograde_class, check_sandbox
+from autograder.course_root import CourseRoot, assignments
+from autograder.wrong_answers import cases
+
+TARGET_PER_STUDENT, TARGET_SPEEDUP, TARGET_OVERHEAD = 30.0, 1.8, 10.0
+
+
+def build(base: Path, names: list[str], n: int) -> tuple[CourseRoot, list[str]]:
+    """A course root with ``names`` generated and ``n`` students' submissions of each."""
+    root = CourseRoot.create(base, names)
+    for name in names:
+        root.generate(name)
+    students = [f"s{i:03d}" for i in range(n)]
+    for i, sid in enumerate(students):
+        for name in names:
+            wrong = [c for c in cases(name) if c.kind == "wrong"]
+            kind = i % 4
+            answers = None if kind == 0 else {} if kind == 1 else wrong[(i * 7 + kind) % len(wrong)].answers
+            root.submit(sid, name, root.student_notebooks(name, answers))
+    return root, students
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=12, help="submissions per assignment (default 12)")
+    parser.add_argument("--assignments", nargs="+", default=None, help="default: every assignment in source/")
+    parser.add_argument("--no-serial", action="store_true", help="skip the serial nbgrader run")
+    args = parser.parse_args(argv)
+    names = args.assignments or assignments()
+    try:
+        check_sandbox()
+        sandbox, why = True, ""
+    except Exception as err:  # noqa: BLE001 (no sandbox here: measure without it and say so)
+        sandbox, why = False, str(err)
+        print(f"NOTE: no sandbox runs: {why}", file=sys.stderr)
+
+    runs: dict[str, float] = {}
+    grades: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
+        t0 = time.perf_counter()
+        base, students = build(Path(tmp) / "base", names, args.students)
+        print(f"{len(students)} students x {len(names)} assignment(s) ({', '.join(names)}); "
+              f"set up in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+        plan = [] if args.no_serial else [("serial", None)]
+        plan += [("ours 1w", (1, sandbox)), ("ours 2w", (2, sandbox))]
+        if sandbox:
+            plan.append(("ours 1w nosb", (1, False)))
+        for label, how in plan:
+            root = base.copy(Path(tmp) / label.replace(" ", "_"))
+            start = time.perf_counter()
+            failed = []
+            for name in names:
+                if how is None:
+                    try:
+                        root.autograde(name)
+                    except Exception as err:  # noqa: BLE001 (nbgrader exits 1 if any notebook failed)
+                        failed.append(f"{name}: {str(err)[:200]}")
+                else:
+                    result = autograde_class(root.path, name, workers=how[0], sandbox=how[1], progress=False)
+                    failed += [f"{name}/{s}: {result.students[s].message}" for s in result.failed]
+            runs[label] = time.perf_counter() - start
+            grades[label] = {name: root.grades(name) for name in names}
+            print(f"{label:14} {runs[label]:7.1f} s  {runs[label] / len(students):6.1f} s/student"
+                  + (f"  ({len(failed)} failed: {failed[:2]})" if failed else ""), file=sys.stderr)
+
+    print(f"\n{'run':14} {'seconds':>8} {'s/student':>10}")
+    for label, seconds in runs.items():
+        print(f"{label:14} {seconds:8.1f} {seconds / len(students):10.1f}")
+    ok = True
+    first = next(iter(grades))
+    same = all(g == grades[first] for g in grades.values())
+    print(f"grades identical across runs: {same}")
+    ok &= same
+    one = "ours 1w"
+    per_student = runs[one] / len(students)
+    print(f"seconds per student (1 worker{', sandbox' if sandbox else ''}): {per_student:.1f} "
+          f"(target <= {TARGET_PER_STUDENT:g})")
+    ok &= per_student <= TARGET_PER_STUDENT
+    speedup = runs["ours 1w"] / runs["ours 2w"]
+    print(f"speed-up 2 workers vs 1: {speedup:.2f}x (target >= {TARGET_SPEEDUP:g}x)")
+    ok &= speedup >= TARGET_SPEEDUP
+    if sandbox:
+        overhead = 100 * (runs["ours 1w"] / runs["ours 1w nosb"] - 1)
+        print(f"sandbox overhead: {overhead:+.1f}% (target < {TARGET_OVERHEAD:g}%)")
+        ok &= overhead < TARGET_OVERHEAD
+    else:
+        print(f"sandbox overhead: not measured ({why})")
+    if "serial" in runs:
+        print(f"ours 2w vs serial nbgrader: {runs['serial'] / runs['ours 2w']:.2f}x")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BatchError as err:
+        sys.exit(f"error: {err}")

@@ -1,0 +1,316 @@
+"""Class-scale autograding (autograder.batch): the same grades as nbgrader's serial
+``nbgrader autograde``, with any executor, and one student's bad submission never
+stops the others."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import types
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import batch, validate
+from autograder.course_root import REPO, CourseRoot, code_cells
+from autograder.wrong_answers import cases
+
+pytestmark = pytest.mark.slow
+
+A = "week1_forward_pass"
+NB = "01_forward_pass"
+WRONG = next(c for c in cases(A) if c.kind == "wrong")
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def serial_grades(root: CourseRoot, *students: str) -> dict:
+    """nbgrader's own serial autograde, one student at a time (nbgrader exits 1 if any notebook failed)."""
+    for sid in students:
+        root.nbgrader("autograde", A, "--force", f"--student={sid}")
+    return {s: g for s, g in root.grades(A).items() if s in students}
+
+
+def gradebook_rows(root: Path, student: str) -> dict:
+    """Everything autograde writes for a student: scores, review flags, comments, timestamp."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "intro-dl") as gb:
+        sub = gb.find_submission(A, student)
+        return {
+            "timestamp": sub.timestamp,
+            "grades": {g.name: (g.auto_score, g.max_score, g.needs_manual_grade) for nb in sub.notebooks
+                       for g in nb.grades},
+            "comments": {c.name: c.auto_comment for nb in sub.notebooks for c in nb.comments},
+        }
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> CourseRoot:
+    """A course root with week 1a generated and three submissions: solution, blank, one wrong answer."""
+    root = CourseRoot.create(tmp_path_factory.mktemp("batch") / "course", [A])
+    root.generate(A)
+    root.submit("solution", A, root.student_notebooks(A, {}))
+    root.submit("blank", A, root.student_notebooks(A, None))
+    root.submit("wrong", A, root.student_notebooks(A, WRONG.answers))
+    return root
+
+
+@pytest.fixture(scope="module")
+def serial(course, tmp_path_factory) -> CourseRoot:
+    root = course.copy(tmp_path_factory.mktemp("serial") / "course")
+    root.autograde(A)
+    return root
+
+
+def test_parallel_grades_equal_nbgraders_serial_autograde(course, serial, tmp_path, capsys):
+    root = course.copy(tmp_path / "course")
+    before = checksums(root.path / "submitted")
+    result = batch.autograde_class(root.path, A, workers=2, sandbox=False, progress=True)
+
+    assert result.failed == [], result.summary()
+    assert root.grades(A) == serial.grades(A)
+    for sid in ("solution", "blank", "wrong"):
+        assert gradebook_rows(root.path, sid) == gradebook_rows(serial.path, sid)
+        assert (root.path / "autograded" / sid / A / f"{NB}.ipynb").exists()
+    full = sum(code_cells(A, "grade").values())
+    assert sum(s for s, _ in root.grades(A)["solution"].values()) == full
+    assert result.students["blank"].status == "ok"
+    assert checksums(root.path / "submitted") == before, "autograding changed submitted/"
+    err = capsys.readouterr().err
+    assert f"autograde {A}" in err and "graded=3" in err and "failed=0" in err, err
+
+
+def test_any_concurrent_futures_executor(course, serial, tmp_path):
+    root = course.copy(tmp_path / "course")
+    with ThreadPoolExecutor(2) as pool:
+        result = batch.autograde_class(root.path, A, students=["solution", "wrong"], executor=pool,
+                                       sandbox=False, progress=False)
+        assert not pool._shutdown, "an executor passed in must not be shut down"
+    assert result.failed == []
+    assert root.grades(A) == {s: serial.grades(A)[s] for s in ("solution", "wrong")}
+
+
+def test_dask_distributed_executor(course, serial, tmp_path):
+    distributed = pytest.importorskip("distributed", reason="pip install 'dask[distributed]' to test Dask")
+    root = course.copy(tmp_path / "course")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) \
+            as cluster, distributed.Client(cluster) as client:
+        result = batch.autograde_class(root.path, A, students=["blank", "wrong"], executor=client.get_executor(),
+                                       sandbox=False, progress=False)
+    assert result.failed == [], result.summary()
+    assert root.grades(A) == {s: serial.grades(A)[s] for s in ("blank", "wrong")}
+
+
+def _sandbox_ready() -> str:
+    try:
+        from autograder import sandbox
+    except ImportError:
+        return "autograder/sandbox.py does not exist yet (written separately)"
+    return "" if sandbox.available() else "bubblewrap does not work on this machine (sandbox.available() is False)"
+
+
+def test_sandbox_missing_is_a_clear_error(course, tmp_path, monkeypatch):
+    import autograder
+
+    monkeypatch.delattr(autograder, "sandbox", raising=False)
+    monkeypatch.setitem(sys.modules, "autograder.sandbox", None)  # as if the module were not there
+    root = course.copy(tmp_path / "course")
+    with pytest.raises(batch.BatchError, match="autograder/sandbox.py") as err:
+        batch.autograde_class(root.path, A, sandbox=True, progress=False)
+    assert "--no-sandbox" in str(err.value) and "sandbox=False" in str(err.value)
+    assert not (root.path / "autograded").exists()
+
+
+def test_sandbox_unusable_is_a_clear_error(course, tmp_path, monkeypatch):
+    import autograder
+
+    class Unusable(RuntimeError):
+        pass
+
+    fake = types.SimpleNamespace(available=lambda: False, SandboxError=Unusable)
+    monkeypatch.setattr(autograder, "sandbox", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "autograder.sandbox", fake)
+    root = course.copy(tmp_path / "course")
+    with pytest.raises(Unusable, match="bubblewrap") as err:
+        batch.autograde_class(root.path, A, sandbox=True, progress=False)
+    assert "--no-sandbox" in str(err.value)
+
+
+def test_sandboxed_grades_equal_serial(course, serial, tmp_path):
+    why = _sandbox_ready()
+    if why:
+        pytest.skip(f"sandboxed grading not tested: {why}")
+    root = course.copy(tmp_path / "course")
+    result = batch.autograde_class(root.path, A, workers=2, sandbox=True, progress=False)
+    assert result.failed == [], result.summary()
+    assert root.grades(A) == serial.grades(A)
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+def _solution(course: CourseRoot) -> nbformat.NotebookNode:
+    return course.student_notebooks(A, {})[NB]
+
+
+def _put(root: CourseRoot, sid: str, files: dict[str, bytes]) -> None:
+    folder = root.path / "submitted" / sid / A
+    folder.mkdir(parents=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    (folder / "timestamp.txt").write_text("2026-11-22 10:00:00.000000 UTC")
+
+
+def _bytes(nb) -> bytes:
+    return nbformat.writes(nb).encode()
+
+
+def grade_bad_class(course, tmp_path_factory):
+    """One class with every kind of bad input, autograded in one batch, and nbgrader's serial grades of the
+    submissions it grades anyway."""
+    root = course.copy(tmp_path_factory.mktemp("bad") / "course")
+    shutil.rmtree(root.path / "submitted")
+    sol = _solution(course)
+    _put(root, "ok", {f"{NB}.ipynb": _bytes(sol)})
+    _put(root, "corrupt", {f"{NB}.ipynb": _bytes(sol)[:5000]})
+    _put(root, "renamed", {f"{NB}-Copy1.ipynb": _bytes(sol)})
+    _put(root, "missing", {"notes.txt": b"I forgot the notebook"})
+    other = nbformat.read(REPO / "source" / "week1_banknote_fcnn" / "02_banknote_fcnn.ipynb", as_version=4)
+    shutil.copytree(REPO / "source" / "week1_banknote_fcnn", root.path / "source" / "week1_banknote_fcnn")
+    _put(root, "other", {f"{NB}.ipynb": _bytes(other)})
+    dup = nbformat.from_dict(sol)
+    test_cell = next(c for c in dup.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "relu_tests")
+    dup.cells.append(nbformat.from_dict(json.loads(json.dumps(test_cell))))
+    _put(root, "duplicate", {f"{NB}.ipynb": _bytes(dup)})
+    deleted = nbformat.from_dict(sol)
+    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "sigmoid_tests"]
+    _put(root, "deleted", {f"{NB}.ipynb": _bytes(deleted)})
+    _put(root, "huge", {f"{NB}.ipynb": _bytes(sol), "weights.bin": os.urandom(50 * 2**20)})
+    crash = course.student_notebooks(A, {"relu": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"})[NB]
+    _put(root, "crash", {f"{NB}.ipynb": _bytes(crash)})
+
+    before = checksums(root.path / "submitted")
+    result = batch.autograde_class(root.path, A, workers=2, sandbox=False, progress=False)
+    after = checksums(root.path / "submitted")
+
+    ref = course.copy(tmp_path_factory.mktemp("bad-serial") / "course")
+    shutil.rmtree(ref.path / "submitted")
+    for sid in ("ok", "deleted"):
+        shutil.copytree(root.path / "submitted" / sid, ref.path / "submitted" / sid)
+    return root, result, serial_grades(ref, "ok", "deleted"), before, after
+
+
+def check_bad_input_never_changes_submitted_files(bad):
+    _, _, _, before, after = bad
+    assert before == after
+
+
+def check_every_student_gets_a_grade_and_good_ones_are_graded(bad):
+    root, result, reference, _, _ = bad
+    grades = root.grades(A)
+    assert set(grades) == set(result.students)
+    full = sum(code_cells(A, "grade").values())
+    for sid in ("ok", "renamed", "duplicate"):  # nbgrader 0.9.6 itself fails on the duplicate ids
+        assert result.students[sid].status == "ok", result.students[sid].message
+        assert sum(s for s, _ in grades[sid].values()) == full
+    for sid in ("ok", "deleted"):  # graded anyway, exactly as nbgrader grades them
+        assert grades[sid] == reference[sid]
+    # the course sets OverwriteCells.add_missing_cells: the deleted test cell is put back and run
+    assert grades["deleted"]["sigmoid_tests"] == grades["ok"]["sigmoid_tests"]
+    for sid in ("corrupt", "missing", "other", "huge", "crash"):
+        r = result.students[sid]
+        assert r.status == "error"
+        assert set(grades[sid]) == set(grades["ok"]), f"{sid}: every cell must have a (zero) grade"
+        assert all(score == 0 for score, _ in grades[sid].values())
+
+
+MESSAGES = [
+    ("corrupt", "error", ["01_forward_pass.ipynb", "not valid notebook JSON", "gets 0 points"]),
+    ("renamed", "ok", ["01_forward_pass-Copy1.ipynb", "graded as 01_forward_pass.ipynb"]),
+    ("missing", "error", ["01_forward_pass.ipynb is missing"]),
+    ("other", "error", ["week1_banknote_fcnn/02_banknote_fcnn.ipynb", "another assignment"]),
+    ("duplicate", "ok", ["relu_tests", "copied cells", "last cell"]),
+    ("deleted", "ok", ["sigmoid_tests", "deleted", "add_missing_cells"]),
+    ("huge", "error", ["MB", "limit of 20 MB", "--max-submission-mb"]),
+    ("crash", "error", ["nbgrader autograde failed", "Zero points recorded"]),
+]
+
+
+def check_each_problem_has_a_clear_message(bad):
+    _, result, _, _, _ = bad
+    problems = []
+    for sid, status, words in MESSAGES:
+        r = result.students[sid]
+        if r.status != status:
+            problems.append(f"{sid}: status {r.status}, expected {status}: {r.message}")
+        problems += [f"{sid}: {word!r} not in {r.message!r}" for word in words if word not in r.message]
+    assert not problems, "\n".join(problems)
+
+
+def check_failed_submissions_are_flagged_for_review(bad):
+    from nbgrader.api import Gradebook
+
+    root, _, _, _, _ = bad
+    with Gradebook(f"sqlite:///{root.path / 'gradebook.db'}", "intro-dl") as gb:
+        crash = gb.find_submission(A, "crash")
+        assert all(nb.flagged for nb in crash.notebooks)
+        assert all(g.needs_manual_grade for nb in crash.notebooks for g in nb.grades)
+        assert crash.timestamp is not None
+    assert not (root.path / "autograded" / "crash" / A).exists()
+
+
+def test_bad_input(course, tmp_path_factory):
+    """Every kind of bad input in one class, graded in one batch (one test: the batch takes a while)."""
+    bad = grade_bad_class(course, tmp_path_factory)
+    check_bad_input_never_changes_submitted_files(bad)
+    check_every_student_gets_a_grade_and_good_ones_are_graded(bad)
+    check_each_problem_has_a_clear_message(bad)
+    check_failed_submissions_are_flagged_for_review(bad)
+    check_a_size_limit_is_configurable(bad)
+
+
+def test_timeout_kills_the_run_and_records_zero(course, tmp_path):
+    root = course.copy(tmp_path / "course")
+    loop = course.student_notebooks(A, {"sigmoid": "import time\nwhile True:\n    time.sleep(0.1)"})[NB]
+    root.submit("looper", A, {NB: loop})
+    # alone: on a busy machine a normal student could run out of 12 s too (the crash in test_bad_input
+    # shows that the others are graded)
+    result = batch.autograde_class(root.path, A, students=["looper"], sandbox=False, progress=False, timeout=12)
+    looper = result.students["looper"]
+    assert looper.status == "error" and "ran out of time (12 s" in looper.message
+    assert looper.seconds < 40
+    grades = root.grades(A)["looper"]
+    assert set(grades) == set(code_cells(A, "grade")) and all(s == 0 for s, _ in grades.values())
+    assert not _alive("autograde-looper-"), "the kernel of a stopped run must be killed too"
+
+
+def _alive(scratch: str) -> bool:
+    """Is a process (nbgrader, its kernel) still running in a scratch course root named like this?"""
+    import psutil
+
+    return any(scratch in (p.info["cwd"] or "") for p in psutil.process_iter(["cwd"]))
+
+
+def check_a_size_limit_is_configurable(bad):
+    root, _, _, _, _ = bad
+    assert not validate.check_submission(root.path, A, "huge").gradable
+    assert validate.check_submission(root.path, A, "huge", max_mb=100).gradable
+
+
+def test_missing_notebook_of_several_grades_the_others(tmp_path):
+    """week 2 has two notebooks: one missing leaves the other to be graded (validation only)."""
+    course = tmp_path / "course"
+    shutil.copytree(REPO / "source", course / "source")
+    folder = course / "submitted" / "s" / "week2_loss_sgd"
+    folder.mkdir(parents=True)
+    shutil.copy(REPO / "release" / "week2_loss_sgd" / "03_loss_and_sgd.ipynb", folder)
+    check = validate.check_submission(course, "week2_loss_sgd", "s")
+    assert check.gradable and list(check.notebooks) == ["03_loss_and_sgd"]
+    assert any("04_playground.ipynb is missing" in w and "others are graded" in w for w in check.warnings)

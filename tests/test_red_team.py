@@ -1,0 +1,253 @@
+"""Red team: hostile submissions (autograder/red_team.py) are contained by the sandbox.
+
+One ``nbgrader autograde`` run, sandboxed, grades every hostile student plus an honest
+correct one (``solution``) and an honest blank one (``blank``).  Everything is checked from
+outside: files, the network listener, processes, grades, and what ended up in the
+autograded notebooks.  If bubblewrap is missing, these tests fail (they never skip).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from autograder import red_team, sandbox
+from autograder.course_root import CourseRoot, code_cells
+from autograder.red_team import ASSIGNMENT, NOTEBOOK
+
+LIMITS = sandbox.Limits(memory_mb=1024, cpu_seconds=120, processes=128, file_size_mb=50, output_mb=5,
+                        cell_timeout=8, notebook_timeout=120)
+HONEST = {"solution": {}, "blank": None}
+MB = 2**20
+
+
+def sid(attack: red_team.Attack) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", attack.name.lower())
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sandbox_processes(root: Path) -> list[psutil.Process]:
+    """Kernel wrappers, bwrap and sandboxed processes of this test's course root (others may run too)."""
+    out = []
+    for p in psutil.process_iter(["cmdline", "uids"]):
+        try:
+            cmd = " ".join(p.info["cmdline"] or [])
+            if ("autograder.sandbox_kernel" in cmd or "bwrap" in cmd or "--inside" in cmd
+                    or 200000 <= p.info["uids"].real < 260000) and p.cwd().startswith(str(root)):
+                out.append(p)
+        except (psutil.Error, AttributeError):
+            pass
+    return out
+
+
+def run_nbgrader(root: Path, *args: str, env_extra: dict[str, str], timeout: float = 900):
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = dict(os.environ, PATH=path, KERAS_BACKEND="torch", PYTHONDONTWRITEBYTECODE="1", **env_extra)
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class Listener:
+    """A TCP listener on the host's 127.0.0.1 that records who connects."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[tuple] = []
+        self.stop = False
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while not self.stop:
+            try:
+                conn, addr = self.sock.accept()
+                self.connections.append(addr)
+                conn.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    if not sandbox.available():
+        pytest.fail(f"the sandbox cannot run here: {sandbox._probe()}")
+    tmp = tmp_path_factory.mktemp("red_team")
+    root = CourseRoot.create(tmp / "course", [ASSIGNMENT])
+    root.generate(ASSIGNMENT)
+    listener = Listener()
+    secret = tmp / "secret.txt"
+    secret.write_text("TOP-SECRET-7f3a")
+    attacks = red_team.attacks()
+    for name, answers in HONEST.items():
+        root.submit(name, ASSIGNMENT, root.student_notebooks(ASSIGNMENT, answers))
+    for attack in attacks:
+        answers = {k: v.replace("@ROOT@", str(root.path)).replace("@PORT@", str(listener.port))
+                   for k, v in attack.answers.items()}
+        nbs = root.student_notebooks(ASSIGNMENT, answers)
+        nb = nbs[NOTEBOOK]
+        for grade_id, new in attack.edit_cells.items():
+            cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+            if new is None:
+                nb.cells.remove(cell)
+            else:
+                cell.source = new
+        root.submit(sid(attack), ASSIGNMENT, nbs)
+    watched = {
+        "source": root.path / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
+        "submitted/solution": root.path / "submitted" / "solution" / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
+        "secret": secret,
+        "bashrc": Path("/root/.bashrc"),
+    }
+    before = {k: _sha(p) for k, p in watched.items() if p.exists()}
+    private_tmp = tmp / "tmpdir"  # where the wrappers make their private folders
+    private_tmp.mkdir()
+    args, env = sandbox.nbgrader_args(LIMITS, tmp / "spec")
+    start = time.monotonic()
+    proc = run_nbgrader(root.path, "autograde", ASSIGNMENT, "--force", *args,
+                        env_extra={**env, "TMPDIR": str(private_tmp)})
+    seconds = time.monotonic() - start
+    listener.close()
+    time.sleep(1)
+    yield {
+        "root": root, "proc": proc, "seconds": seconds, "listener": listener, "watched": watched, "before": before,
+        "grades": root.grades(ASSIGNMENT), "attacks": attacks, "private_tmp": private_tmp, "secret": secret,
+    }
+
+
+def _autograded(root: CourseRoot, student: str) -> nbformat.NotebookNode:
+    return nbformat.read(root.path / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+
+
+def _outputs_text(nb) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", "") if isinstance(out.get("text"), str) else "")
+            parts.append(str(out.get("data", {}).get("text/plain", "")))
+            parts.append(f"{out.get('ename', '')}: {out.get('evalue', '')}")
+    return "\n".join(parts)
+
+
+def test_bubblewrap_is_installed():
+    assert sandbox.available(), f"{sandbox._probe()}"
+
+
+def test_autograde_run_completes(graded):
+    proc = graded["proc"]
+    log = proc.stdout + proc.stderr
+    causes = [line for line in log.splitlines() if "error processing" in line or re.match(r"\s*\w+(Error|Exception):", line)]
+    assert proc.returncode == 0, "nbgrader autograde failed:\n" + "\n".join(causes[-40:]) + "\n...\n" + log[-3000:]
+    students = {"solution", "blank", *(sid(a) for a in graded["attacks"])}
+    missing = students - set(graded["grades"])
+    assert not missing, f"students without grades: {missing}"
+    assert all(graded["grades"][s] for s in students), "every student should have graded cells"
+    print(f"\nred team: {len(students)} students autograded in {graded['seconds']:.1f} s")
+
+
+def test_honest_students_graded_as_without_hostile_ones(graded):
+    cells = code_cells(ASSIGNMENT, "grade")
+    sol, blank = graded["grades"]["solution"], graded["grades"]["blank"]
+    assert {g: s for g, (s, _) in sol.items()} == cells, "the correct student must get full marks"
+    assert all(s == 0 for s, _ in blank.values()), f"the blank student must get 0: {blank}"
+
+
+@pytest.mark.parametrize("attack", red_team.attacks(), ids=lambda a: a.name)
+def test_attack_graded_as_expected(graded, attack):
+    grades = graded["grades"][sid(attack)]
+    cells = code_cells(ASSIGNMENT, "grade")
+    want = {g: (0.0 if g in attack.loses else float(p)) for g, p in cells.items()}
+    got = {g: s for g, (s, _) in grades.items()}
+    wrong = {g: (got.get(g), want[g]) for g in cells if got.get(g) != want[g]}
+    nb = _autograded(graded["root"], sid(attack))
+    assert not wrong, (f"{attack.name} ({attack.attacks}): grade cells (got, expected): {wrong}\n"
+                       f"outputs:\n{_outputs_text(nb)[-3000:]}")
+
+
+def test_nothing_leaked_into_outputs(graded):
+    root = graded["root"]
+    for attack in graded["attacks"]:
+        text = _outputs_text(_autograded(root, sid(attack)))
+        assert "LEAKED" not in text, f"{attack.name} leaked something:\n{text[:2000]}"
+        assert "TOP-SECRET" not in text
+        assert "SQLite format" not in text
+    log = graded["proc"].stdout + graded["proc"].stderr
+    assert "LEAKED" not in log and "TOP-SECRET" not in log
+
+
+def test_files_outside_unchanged(graded):
+    root, before = graded["root"], graded["before"]
+    after = {k: _sha(p) for k, p in graded["watched"].items() if p.exists()}
+    assert after == before, "a file outside the working copy changed"
+    venv_site = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+    for p in (venv_site / "sitecustomize.py", root.path / "source" / "pwned.txt", root.path.parent / "pwned_outside.txt",
+              Path("/work/main/course/pwned.py"), Path("/tmp/pwned_by_student.txt")):
+        assert not p.exists(), f"a student wrote {p}"
+    other = _autograded(root, "solution")  # the victim of `other_student`, still intact and graded
+    assert len(other.cells) > 10
+
+
+def test_no_network_connection(graded):
+    assert graded["listener"].connections == [], f"a student reached the host: {graded['listener'].connections}"
+
+
+def test_no_file_bigger_than_the_limit(graded):
+    limit = LIMITS.file_size_mb * MB
+    big = [p for p in graded["root"].path.rglob("*") if p.is_file() and p.stat().st_size > limit]
+    assert not big, f"files over {LIMITS.file_size_mb} MB: {big}"
+    left = list(graded["private_tmp"].iterdir())
+    assert not left, f"private sandbox folders left behind: {left}"
+
+
+def test_output_is_capped(graded):
+    path = graded["root"].path / "autograded" / "huge_output" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    assert path.stat().st_size < 2 * LIMITS.output_mb * MB, f"{path.stat().st_size / MB:.1f} MB of output kept"
+    assert "Output limit" in _outputs_text(_autograded(graded["root"], "huge_output"))
+
+
+@pytest.mark.parametrize("name, words", [("fork_bomb", "processes"), ("memory_hog", "memory"),
+                                         ("stubborn_loop", "did not stop"), ("disk_fill", "wrote more than"),
+                                         ("exit_calls", "exited")])
+def test_killed_kernels_explain_why(graded, name, words):
+    text = _outputs_text(_autograded(graded["root"], name))
+    assert "KernelDied" in text and words in text, text[-2000:]
+
+
+@pytest.mark.parametrize("name", ["monkeypatch_numpy", "monkeypatch_feedback", "patch_internals",
+                                  "tamper_during_test"])
+def test_tampering_is_reported(graded, name):
+    text = _outputs_text(_autograded(graded["root"], name))
+    assert "grading helpers were modified by your code" in text, text[-2000:]
+
+
+def test_no_stray_processes_and_machine_responsive(graded):
+    root = graded["root"].path
+    deadline = time.monotonic() + 10
+    while _sandbox_processes(root) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _sandbox_processes(root), [p.info for p in _sandbox_processes(root)]
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-c", "pass"], check=True, timeout=30)
+    assert time.monotonic() - start < 5, "the machine is sluggish after the run"
+    assert psutil.virtual_memory().available > 512 * MB
