@@ -241,16 +241,17 @@ class DescentExplorer:
         self._background_of: str | None = None
         self._quiver: Any = None
 
-        slider = dict(continuous_update=True, style={"description_width": "initial"},
-                      layout=widgets.Layout(width="320px"))
+        def slider():  # each control gets its own Layout: hiding start_y must not hide the others
+            return dict(continuous_update=True, style={"description_width": "initial"},
+                        layout=widgets.Layout(width="320px"))
         self.controls: dict[str, Any] = {
             "surface": widgets.Dropdown(options=[(s.label, s.name) for s in SURFACES.values()],
                                         value=surface, description="surface", layout=widgets.Layout(width="320px")),
             "lr": widgets.FloatLogSlider(value=lr, base=10, min=-3, max=1, step=0.01,
-                                         readout_format=".3g", description="learning rate lr", **slider),
-            "steps": widgets.IntSlider(value=steps, min=1, max=100, description="steps", **slider),
-            "start_x": widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.05, **slider),
-            "start_y": widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.05, **slider),
+                                         readout_format=".3g", description="learning rate lr", **slider()),
+            "steps": widgets.IntSlider(value=steps, min=1, max=100, description="steps", **slider()),
+            "start_x": widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.05, **slider()),
+            "start_y": widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.05, **slider()),
         }
         self._sync_start_controls(SURFACES[surface], start)
 

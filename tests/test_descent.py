@@ -198,3 +198,12 @@ def test_the_explorer_displays_its_widget(capsys):
                for c in ex.controls.values()), "every control must be in the displayed box"
     ex._ipython_display_()  # outside IPython, display() prints a text fallback; it must not fail
     assert "VBox" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("surface", ["1d", "2d"])
+def test_every_slider_is_visible_except_the_unused_start(surface):
+    """Hiding the second start coordinate in 1-D must not hide the other sliders (they once shared a Layout)."""
+    ex = DescentExplorer(surface)
+    shown = {name: c.layout.display != "none" for name, c in ex.controls.items()}
+    assert shown == {"surface": True, "lr": True, "steps": True, "start_x": True, "start_y": surface == "2d"}
+    assert len({id(c.layout) for c in ex.controls.values()}) == len(ex.controls)
