@@ -688,8 +688,6 @@ class Wrapper:
         import signal
         import time
 
-        import psutil
-
         self.interrupt_requested = False
         if self.dead_reason or self.proc is None:
             return
@@ -726,8 +724,8 @@ class Wrapper:
             self._kill(f"the notebook ran for more than {limits.notebook_timeout} s")
             return
         if self.interrupted_at and self.pending and time.monotonic() - self.interrupted_at > INTERRUPT_GRACE:
-            self._kill(f"a cell ran longer than the time limit and did not stop when interrupted "
-                       f"(an endless loop that catches KeyboardInterrupt?)")
+            self._kill("a cell ran longer than the time limit and did not stop when interrupted "
+                       "(an endless loop that catches KeyboardInterrupt?)")
             return
         try:
             procs = psutil.Process(self.proc.pid).children(recursive=True)
