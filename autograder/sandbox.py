@@ -257,6 +257,10 @@ def bwrap_command(limits: Limits, *, cwd: Path, workcopy: Path, ipc_dir: Path, p
     m.args += ["--proc", "/proc", "--dev", "/dev",  # /dev/shm: a tmpfs of limited size (it is memory)
                "--size", str(limits.disk_mb * 2**20), "--perms", "1777", "--tmpfs", "/dev/shm"]
     m.made |= {"/proc", "/dev", "/dev/shm"}
+    # the private /tmp comes before the read-only binds: a checkout (and its .venv) may live
+    # under /tmp, and a tmpfs mounted later would hide it
+    m.args += ["--size", str(limits.disk_mb * 2**20), "--perms", "1777", "--tmpfs", "/tmp"]
+    m.made.add("/tmp")
     # Python itself, the environment and the course package: read-only
     ro = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), course_package_dir()]
     real_python = Path(sys.executable).resolve()
@@ -269,8 +273,6 @@ def bwrap_command(limits: Limits, *, cwd: Path, workcopy: Path, ipc_dir: Path, p
         if not str(path).startswith("/usr/") and str(path) != "/usr":
             m.add("--ro-bind", str(path), str(path))
     # private, writable
-    m.args += ["--size", str(limits.disk_mb * 2**20), "--perms", "1777", "--tmpfs", "/tmp"]
-    m.made.add("/tmp")
     m.args += ["--perms", "0777", "--dir", HOME]
     m.made.add(HOME)
     m.add("--bind", str(ipc_dir), IPC_DIR)

@@ -118,6 +118,19 @@ def test_nbgrader_args_write_a_kernel_spec(tmp_path):
     assert sandbox.Limits.from_json(spec["argv"][4]).cell_timeout == 7
 
 
+def test_private_tmp_is_mounted_before_a_checkout_under_tmp(tmp_path, monkeypatch):
+    """A clone under /tmp (CI's, say) must stay visible: bwrap mounts in order, so the
+    private /tmp tmpfs has to come before the read-only binds of the environment."""
+    fake_env = Path("/tmp/ci-checkout/.venv")
+    monkeypatch.setattr(sandbox.sys, "prefix", str(fake_env))
+    (tmp_path / "group").write_text("")
+    cmd, _ = sandbox.bwrap_command(sandbox.Limits(), cwd=tmp_path, workcopy=tmp_path, ipc_dir=tmp_path,
+                                   passwd=tmp_path / "passwd", uid=None, kernel_args=[])
+    tmpfs = [i for i, a in enumerate(cmd) if a == "--tmpfs" and cmd[i + 1] == "/tmp"]
+    venv = [i for i, a in enumerate(cmd) if a == "--ro-bind" and cmd[i + 2] == str(fake_env)]
+    assert len(tmpfs) == 1 and len(venv) == 1 and tmpfs[0] < venv[0]
+
+
 def test_kernel_computes(kernel):
     assert kernel.value("1 + 1") == 2
     assert kernel.value("__import__('numpy').arange(4).sum().item()") == 6
