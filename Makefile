@@ -54,7 +54,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=release $(ALLOW_ROOT)
 
 test: system $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup --nbmake tests source
+	$(PY) -m pytest -n 2 --dist loadscope --nbmake tests source
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q tests/test_data.py tests/test_feedback.py tests/test_setup.py tests/test_plots.py \

@@ -246,16 +246,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=3, help="epochs timed per batch size (median)")
     parser.add_argument("--skip-notebook", action="store_true", help="only the epoch times and the sliders")
+    parser.add_argument("--parts", default="epochs,offline,full,sliders",
+                        help="comma-separated: epochs, offline, full, sliders (default: all)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if args.skip_notebook:
+        parts -= {"offline", "full"}
     import torch
 
     print(f"{os.cpu_count()} cores, torch threads {torch.get_num_threads()}; "
           f"COURSE_DATA_DIR={os.environ.get('COURSE_DATA_DIR', '(not set)')}")
-    epoch_times(args.epochs)
-    if not args.skip_notebook:
+    if "epochs" in parts:
+        epoch_times(args.epochs)
+    if "offline" in parts:
         notebook_offline()
+    if "full" in parts:
         notebook_full_size()
-    slider_latency()
+    if "sliders" in parts:
+        slider_latency()
     return 0
 
 

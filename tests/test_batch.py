@@ -19,7 +19,7 @@ from autograder import batch, validate
 from autograder.course_root import REPO, CourseRoot, code_cells
 from autograder.wrong_answers import cases
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("batch")]  # module fixtures: run once
+pytestmark = pytest.mark.slow
 
 A = "week1_forward_pass"
 NB = "01_forward_pass"

@@ -51,7 +51,7 @@ RUN_TIMEOUT = 420          # seconds for one notebook's Run All (training notebo
 VALIDATE_TIMEOUT = 300     # nbgrader validate executes the whole notebook on the server
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.slow  # one lab and one browser per module (make test: --dist loadscope)
 
 
 def _rel(p: Path) -> str:

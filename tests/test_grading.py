@@ -13,10 +13,9 @@ from autograder.wrong_answers import cases
 ASSIGNMENTS = assignments()
 
 
-# One xdist group per assignment: its catalogue is autograded once, on one worker
-# (`make test` runs pytest with --dist loadgroup).
-@pytest.fixture(scope="module", params=[pytest.param(a, marks=pytest.mark.xdist_group(f"catalogue-{a}"))
-                                        for a in ASSIGNMENTS])
+# `make test` runs pytest-xdist with --dist loadscope: this module's tests stay on one
+# worker, so each assignment's catalogue is autograded once.
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
 def graded(request, tmp_path_factory):
     """Every catalogue case of one assignment, autograded by nbgrader (once per assignment)."""
     name = request.param

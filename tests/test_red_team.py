@@ -25,9 +25,6 @@ from autograder import red_team, sandbox
 from autograder.course_root import CourseRoot, code_cells
 from autograder.red_team import ASSIGNMENT, NOTEBOOK
 
-# the hostile class is autograded once, by a module fixture: keep its tests on one xdist worker
-pytestmark = pytest.mark.xdist_group("red-team")
-
 LIMITS = sandbox.Limits(memory_mb=1024, cpu_seconds=120, processes=128, file_size_mb=50, output_mb=5,
                         cell_timeout=8, notebook_timeout=120)
 HONEST = {"solution": {}, "blank": None}

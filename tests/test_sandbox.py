@@ -19,8 +19,6 @@ import pytest
 
 from autograder import sandbox
 
-pytestmark = pytest.mark.xdist_group("sandbox")  # one shared kernel (module fixture)
-
 MB = 2**20
 REPO = Path(__file__).resolve().parents[1]
 
