@@ -49,6 +49,7 @@ from typing import Any
 import nbformat
 
 from autograder import validate
+from autograder.course_root import nbgrader_env
 
 DEFAULT_NOTEBOOK_TIMEOUT = 900.0  # seconds per notebook, wall clock, kernel start included
 
@@ -150,10 +151,7 @@ def grade_one(task: Task) -> TaskResult:
                f"--CourseDirectory.course_id={task.course_id}",
                "--CourseDirectory.source_directory=source", "--CourseDirectory.submitted_directory=submitted",
                "--CourseDirectory.autograded_directory=autograded"]
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        # nbgrader runs helpers (alembic) and kernels from this environment
-        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-        env.setdefault("KERAS_BACKEND", "torch")
+        env = nbgrader_env()
         if task.sandbox:
             sandbox = _sandbox_module()
             extra_args, extra_env = sandbox.nbgrader_args(task.limits, workdir=root)

@@ -54,6 +54,16 @@ def code_cells(assignment: str, role: str, repo: Path = REPO) -> dict[str, float
     return out
 
 
+def nbgrader_env(**extra: str) -> dict[str, str]:
+    """The environment to run nbgrader in: this Python's bin first on PATH (nbgrader runs
+    alembic and kernels from there), Keras on torch, no bytecode files; plus ``extra``."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.setdefault("KERAS_BACKEND", "torch")
+    env.update(extra)
+    return env
+
+
 @dataclass
 class CourseRoot:
     """A folder nbgrader runs in: config, source/, and what nbgrader makes."""
@@ -75,9 +85,7 @@ class CourseRoot:
 
     def nbgrader(self, *args: str, timeout: float = 1800) -> str:
         """Run ``nbgrader ARGS`` in this course root; return its output."""
-        # nbgrader runs helpers (alembic) from PATH: put this environment's bin first.
-        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-        env = dict(os.environ, PATH=path, KERAS_BACKEND="torch", PYTHONDONTWRITEBYTECODE="1")
+        env = nbgrader_env(KERAS_BACKEND="torch")
         cmd = [sys.executable, "-m", "nbgrader", *args]
         proc = subprocess.run(cmd, cwd=self.path, env=env, capture_output=True, text=True, timeout=timeout)
         output = proc.stdout + proc.stderr

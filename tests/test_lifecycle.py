@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
-import os
 import re
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import nbformat
 import pytest
 
 from autograder.batch import autograde_class
-from autograder.course_root import CourseRoot, code_cells, fill_in, solution_code, source_notebook
+from autograder.course_root import CourseRoot, code_cells, fill_in, nbgrader_env, solution_code, source_notebook
 from autograder.wrong_answers import cases
 
 pytestmark = pytest.mark.slow
@@ -34,18 +33,10 @@ NB = "01_forward_pass"
 COURSE = "intro-dl"
 BOB_WRONG = ("relu_abs", "perceptron_no_bias", "collapse_sum")
 
-# What nbgrader_config.py needs so that feedback hides the hidden tests (nbgrader shows them by default).
-FEEDBACK_CONFIG = """
-c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
-    "autograder.report.HideHiddenTests",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-]
-"""
 
 
 def nbgrader(cwd: Path, *args: str, user: str | None = None, home: Path | None = None) -> str:
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    env = nbgrader_env()
     env.pop("NBGRADER_EXCHANGE", None)
     if user:
         # nbgrader 0.9.6 takes the student's id from the uid (pwd.getpwuid(os.getuid()), not $USER):
@@ -89,9 +80,7 @@ def run_course(tmp: Path):
     exchange.mkdir()
     exchange.chmod(0o777)
     ex = [f"--Exchange.root={exchange}"]
-    root = CourseRoot.create(tmp / "instructor", [A])
-    with open(root.path / "nbgrader_config.py", "a") as f:
-        f.write(FEEDBACK_CONFIG)
+    root = CourseRoot.create(tmp / "instructor", [A])  # with the course's own nbgrader_config.py
     course = [f"--CourseDirectory.course_id={COURSE}"]
 
     nbgrader(root.path, "generate_assignment", A, *course)

@@ -8,7 +8,6 @@ autograded notebooks.  If bubblewrap is missing, these tests fail (they never sk
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import socket
 import subprocess
@@ -22,7 +21,7 @@ import psutil
 import pytest
 
 from autograder import red_team, sandbox
-from autograder.course_root import CourseRoot, code_cells
+from autograder.course_root import CourseRoot, code_cells, nbgrader_env
 from autograder.red_team import ASSIGNMENT, NOTEBOOK
 
 LIMITS = sandbox.Limits(memory_mb=1024, cpu_seconds=120, processes=128, file_size_mb=50, output_mb=5,
@@ -54,8 +53,7 @@ def _sandbox_processes(root: Path) -> list[psutil.Process]:
 
 
 def run_nbgrader(root: Path, *args: str, env_extra: dict[str, str], timeout: float = 900):
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    env = dict(os.environ, PATH=path, KERAS_BACKEND="torch", PYTHONDONTWRITEBYTECODE="1", **env_extra)
+    env = nbgrader_env(KERAS_BACKEND="torch", **env_extra)
     return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
