@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -124,12 +125,22 @@ class Lab:
                 time.sleep(0.3)
 
     def api(self, method: str, path: str, body=None):
-        req = urllib.request.Request(self.base + path, method=method,
-                                     headers={"Authorization": f"token {self.token}"},
-                                     data=None if body is None else json.dumps(body).encode())
-        with urllib.request.urlopen(req, timeout=30) as r:
-            data = r.read()
-            return json.loads(data) if data else None
+        """One REST call.  A GET that meets a server error is tried again (up to 5 times): Jupyter
+        Server can answer 500 while it lists kernels and one of them is being shut down; any other
+        failure, or a 500 that persists, is raised with the end of the server's log."""
+        for attempt in range(5):
+            req = urllib.request.Request(self.base + path, method=method,
+                                         headers={"Authorization": f"token {self.token}"},
+                                         data=None if body is None else json.dumps(body).encode())
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    data = r.read()
+                    return json.loads(data) if data else None
+            except urllib.error.HTTPError as e:
+                if method != "GET" or e.code < 500 or attempt == 4:
+                    raise AssertionError(f"{method} {path} -> HTTP {e.code}; JupyterLab's log ends:\n"
+                                         f"{self.log.read_text()[-3000:]}") from e
+                time.sleep(0.5)
 
     def note_children(self) -> None:
         """Remember every process currently under the server (kernels, validate's kernels)."""
@@ -151,7 +162,7 @@ class Lab:
         if self.proc.poll() is None:
             try:
                 self.shutdown_kernels()
-            except OSError:
+            except (OSError, AssertionError):     # the server is going away anyway
                 pass
             self.note_children()
             self.proc.send_signal(signal.SIGTERM)      # Jupyter shuts its kernels down on SIGTERM
