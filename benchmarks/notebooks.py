@@ -1,6 +1,6 @@
 """Time each source notebook and measure its kernel's peak memory.
 
-    python benchmarks/notebooks.py [--repeat N] [--no-autograde]
+    python benchmarks/notebooks.py [--repeat N] [--no-autograde] [--cells N]
 
 For every notebook in source/ it prints, as a table:
 
@@ -62,14 +62,18 @@ class PeakMemory:
         self._thread.join()
 
 
-def execute(path: Path, grading: bool, allow_errors: bool = False) -> tuple[float, float]:
-    """(wall seconds, peak kernel MB) of one top-to-bottom run of a notebook."""
+def execute(path: Path, grading: bool, allow_errors: bool = False,
+            cell_times: list | None = None) -> tuple[float, float]:
+    """(wall seconds, peak kernel MB) of one top-to-bottom run of a notebook; with ``cell_times``,
+    appends (seconds, index, first line) of every code cell to it."""
     nb = nbformat.read(path, as_version=4)
-    env_before = os.environ.get("NBGRADER_EXECUTION")
+    env_before = {k: os.environ.get(k) for k in ("NBGRADER_EXECUTION", "MPLBACKEND")}
     if grading:
         os.environ["NBGRADER_EXECUTION"] = "autograde"
     else:
         os.environ.pop("NBGRADER_EXECUTION", None)
+    # the kernel draws its figures as in Jupyter (inline PNGs), whatever this process uses
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
         client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=allow_errors, resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
@@ -77,13 +81,18 @@ def execute(path: Path, grading: bool, allow_errors: bool = False) -> tuple[floa
             pid = client.km.provisioner.process.pid
             with PeakMemory(pid) as mem:
                 for index, cell in enumerate(nb.cells):
+                    t0 = time.perf_counter()
                     client.execute_cell(cell, index)
+                    if cell_times is not None and cell.cell_type == "code":
+                        first = (cell.source.strip().splitlines() or [""])[0][:60]
+                        cell_times.append((time.perf_counter() - t0, index, first))
         return time.perf_counter() - start, mem.peak / 2**20
     finally:
-        if env_before is None:
-            os.environ.pop("NBGRADER_EXECUTION", None)
-        else:
-            os.environ["NBGRADER_EXECUTION"] = env_before
+        for key, value in env_before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def autograde_time(assignment: str) -> float:
@@ -92,32 +101,43 @@ def autograde_time(assignment: str) -> float:
         root = CourseRoot.create(Path(tmp) / "course", [assignment])
         root.generate(assignment)
         root.submit("bench_student", assignment, root.student_notebooks(assignment, {}))
-        start = time.perf_counter()
-        root.autograde(assignment, "bench_student")
-        return time.perf_counter() - start
+        before = os.environ.pop("MPLBACKEND", None)     # nbgrader's kernels draw as in Jupyter
+        try:
+            start = time.perf_counter()
+            root.autograde(assignment, "bench_student")
+            return time.perf_counter() - start
+        finally:
+            if before is not None:
+                os.environ["MPLBACKEND"] = before
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-autograde", action="store_true")
+    parser.add_argument("--assignments", nargs="+", default=None, help="default: every assignment in source/")
+    parser.add_argument("--cells", type=int, default=0, metavar="N",
+                        help="also print the N slowest cells of each notebook in grading mode")
     args = parser.parse_args()
     os.environ.setdefault("KERAS_BACKEND", "torch")
-    os.environ.setdefault("MPLBACKEND", "Agg")
     print(f"{os.cpu_count()} cores; COURSE_DATA_DIR={os.environ.get('COURSE_DATA_DIR', '(not set)')}; "
           f"median of {args.repeat} run(s)")
     header = f"{'notebook':45} {'run s':>7} {'grading s':>10} {'peak MB':>8} {'autograde s':>12}"
     print(header)
     print("-" * len(header))
-    for assignment in assignments():
+    for assignment in args.assignments or assignments():
         graded = "-" if args.no_autograde else f"{statistics.median(autograde_time(assignment) for _ in range(args.repeat)):.1f}"
         for name in notebooks(assignment):
             path = REPO / "source" / assignment / f"{name}.ipynb"
             runs = [execute(path, grading=False) for _ in range(args.repeat)]
-            grading = [execute(path, grading=True) for _ in range(args.repeat)]
+            cells: list = []
+            grading = [execute(path, grading=True, cell_times=cells if i == 0 else None)
+                       for i in range(args.repeat)]
             peak = max(m for _, m in runs + grading)
             print(f"{assignment + '/' + name:45} {statistics.median(t for t, _ in runs):7.1f} "
                   f"{statistics.median(t for t, _ in grading):10.1f} {peak:8.0f} {graded:>12}", flush=True)
+            for seconds, index, first in sorted(cells, reverse=True)[:args.cells]:
+                print(f"    grading, cell {index:3d}: {seconds:6.2f} s  {first}")
     return 0
 
 

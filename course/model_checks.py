@@ -156,10 +156,12 @@ def check_model(
     optimizer: str | None = None,
     learning_rate: float | None = None,
     accuracy: bool = False,
-) -> ModelSummary:
+) -> None:
     """Check a Keras model's structure (and compilation, if asked); raise FeedbackError if wrong.
 
-    ``layers`` lists the expected Dense layers as (units, activation). Returns the summary.
+    ``layers`` lists the expected Dense layers as (units, activation).  Returns nothing, like
+    ``course.feedback.check``: a grade cell that ends with this call shows no output (nbgrader
+    reads a grade cell's output as its score).  ``summarize(model)`` gives the summary.
     """
     import keras
 
@@ -194,7 +196,7 @@ def check_model(
     if s.other_layers:
         _fail(name, f"it has layers that were not asked for: {s.other_layers}.")
     if loss is None and optimizer is None and not accuracy:
-        return s
+        return
     if not s.compiled:
         _fail(name, "the model is not compiled.", ["Call model.compile(optimizer=..., loss=..., metrics=[...]) before returning it."])
     if loss is not None and s.loss != loss:
@@ -211,4 +213,3 @@ def check_model(
     if accuracy and not _ACCURACY & set(s.metrics):
         _fail(name, f"the metrics should include accuracy; they are {s.metrics}.",
               ["Compile with metrics=['accuracy']."])
-    return s

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import nbformat
 import pytest
 
 from autograder import catalogue
@@ -11,6 +12,7 @@ from autograder.course_root import assignments, code_cells
 from autograder.wrong_answers import cases
 
 ASSIGNMENTS = assignments()
+_WORKDIRS: dict = {}     # assignment -> the folder its catalogue was autograded in
 
 
 # `make test` runs pytest-xdist with --dist loadscope: this module's tests stay on one
@@ -19,7 +21,9 @@ ASSIGNMENTS = assignments()
 def graded(request, tmp_path_factory):
     """Every catalogue case of one assignment, autograded by nbgrader (once per assignment)."""
     name = request.param
-    outcomes = catalogue.run(name, tmp_path_factory.mktemp(name), workers=2, progress=False)
+    workdir = tmp_path_factory.mktemp(name)
+    outcomes = catalogue.run(name, workdir, workers=2, progress=False)
+    _WORKDIRS[name] = workdir
     return name, {o.student: o for o in outcomes}
 
 
@@ -33,6 +37,22 @@ def test_solution_gets_full_marks(graded):
     assert sol.grades, "the solution was not graded"
     assert set(sol.grades) == set(_grade_cells(name)), "every grade cell should be graded"
     assert sol.score == sol.max_score == sum(_grade_cells(name).values()), sol.lost
+
+
+def test_grade_cells_of_the_solution_show_no_result(graded):
+    """nbgrader reads a grade cell's output as its score: a test cell must end without a value
+    (nbgrader warns and, for now, gives full credit to any other output)."""
+    name, _ = graded
+    found = sorted(_WORKDIRS[name].glob(f"worker*/autograded/{catalogue.SOLUTION}/{name}/*.ipynb"))
+    assert found, f"no autograded notebooks of the solution of {name}"
+    shown = []
+    for path in found:
+        for cell in nbformat.read(path, as_version=4).cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+                shown += [f"{path.stem}/{grade_id}: {o.get('data', {}).get('text/plain', '')[:80]}"
+                          for o in cell.get("outputs", []) if o.get("output_type") == "execute_result"]
+    assert not shown, "grade cells that end with a value (end them with `;` or a statement):\n" + "\n".join(shown)
 
 
 def test_untouched_student_version_gets_zero(graded):
