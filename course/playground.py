@@ -282,8 +282,8 @@ class Playground:
     # ---------------------------------------------------------- controls
     def _build_controls(self, dataset, noise, train_ratio, hidden_layers, neurons, activation,
                         learning_rate, batch_size) -> None:
-        style = {"description_width": "110px"}
-        layout = widgets.Layout(width="330px")
+        style = {"description_width": "140px"}
+        layout = widgets.Layout(width="360px")
         kw = dict(style=style, layout=layout)
         self.controls: dict[str, widgets.ValueWidget] = {
             "dataset": widgets.Dropdown(options=DATASETS, value=dataset,
