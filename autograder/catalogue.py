@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from autograder.course_root import CourseRoot, code_cells
+from autograder.course_root import CourseRoot, NbgraderError, code_cells
 from autograder.wrong_answers import Case, cases
 
 SOLUTION, BLANK = "solution", "blank"
@@ -72,6 +72,22 @@ def _check_cells_exist(assignment: str, catalogue: list[Case]) -> None:
             raise KeyError(f"catalogue case {case.name!r} names cells that {assignment} does not have: {unknown}")
 
 
+def _autograde(root: CourseRoot, assignment: str) -> None:
+    """``nbgrader autograde`` of every student in ``root``.  nbgrader grades the others when one
+    student's run fails, then exits 1; a student whose run failed is graded once more alone, since
+    on a loaded machine a kernel can fail to start in time.  A second failure is raised."""
+    try:
+        root.autograde(assignment)
+    except NbgraderError as err:
+        failed = re.findall(r"error processing assignment '[^']*' for student '([^']+)'", err.output)
+        if not failed:
+            raise
+        for student in dict.fromkeys(failed):
+            print(f"catalogue: nbgrader could not grade {student} of {assignment} (see the log below); "
+                  f"grading {student} again\n{str(err)[:3000]}", file=sys.stderr)
+            root.autograde(assignment, student)
+
+
 def run(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = True) -> list[Outcome]:
     """Generate, submit every case, autograde with nbgrader, and return the outcomes."""
     catalogue = cases(assignment)
@@ -92,7 +108,7 @@ def run(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = Tr
 
     start = time.monotonic()
     with ThreadPoolExecutor(workers) as pool:  # each worker is one `nbgrader autograde` process
-        list(pool.map(lambda r: r.autograde(assignment), roots))
+        list(pool.map(lambda r: _autograde(r, assignment), roots))
     if progress:
         print(f"autograded {len(students)} submissions of {assignment} with {workers} nbgrader "
               f"processes in {time.monotonic() - start:.1f} s", file=sys.stderr)

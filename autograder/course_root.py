@@ -21,7 +21,9 @@ SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILI
 
 
 class NbgraderError(RuntimeError):
-    """An nbgrader command failed; the message holds its output."""
+    """An nbgrader command failed; the message holds its output (``output``: all of it)."""
+
+    output: str = ""
 
 
 def assignments(repo: Path = REPO) -> list[str]:
@@ -90,7 +92,13 @@ class CourseRoot:
         proc = subprocess.run(cmd, cwd=self.path, env=env, capture_output=True, text=True, timeout=timeout)
         output = proc.stdout + proc.stderr
         if proc.returncode != 0:
-            raise NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{output[-5000:]}")
+            # nbgrader logs the traceback where it happened and a summary at the end: show both
+            tb = output.find("Traceback (most recent call last)")
+            first = output[tb:tb + 3000] + "\n[...]\n" if 0 <= tb < len(output) - 3000 else ""
+            err = NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n"
+                                f"{first}{output[-3000:]}")
+            err.output = output
+            raise err
         return output
 
     def generate(self, assignment: str) -> str:

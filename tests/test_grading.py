@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder import catalogue
-from autograder.course_root import assignments, code_cells
+from autograder.course_root import NbgraderError, assignments, code_cells
 from autograder.wrong_answers import cases
 
 ASSIGNMENTS = assignments()
@@ -81,3 +81,31 @@ def test_catalogue_covers_every_graded_item(name):
     right_cells = {k for c in cases(name) if c.kind == "right" for k in c.answers}
     answer_cells = set(code_cells(name, "solution"))
     assert answer_cells <= right_cells, f"answer cells without an alternative right answer: {answer_cells - right_cells}"
+
+
+class _FlakyRoot:
+    """A course root whose first `nbgrader autograde` fails for one student, as nbgrader reports it."""
+
+    def __init__(self, retry_fails: bool):
+        self.calls, self.retry_fails = [], retry_fails
+
+    def autograde(self, assignment, student=None):
+        self.calls.append(student)
+        if student is None or self.retry_fails:
+            err = NbgraderError("`nbgrader autograde` failed (exit 1)")
+            err.output = ("[AutogradeApp | ERROR] There was an error processing assignment "
+                          f"'{assignment}' for student 'bce_terms_swapped'\n")
+            raise err
+
+
+def test_catalogue_grades_a_failed_student_again_once():
+    root = _FlakyRoot(retry_fails=False)
+    catalogue._autograde(root, "week2_loss_sgd")
+    assert root.calls == [None, "bce_terms_swapped"]
+
+
+def test_catalogue_raises_when_the_second_try_fails_too():
+    root = _FlakyRoot(retry_fails=True)
+    with pytest.raises(NbgraderError):
+        catalogue._autograde(root, "week2_loss_sgd")
+    assert root.calls == [None, "bce_terms_swapped"]
