@@ -39,7 +39,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from notebooks import autograde_time, execute  # noqa: E402  (benchmarks/notebooks.py)
+from notebooks import autograde_time, environ, execute  # noqa: E402  (benchmarks/notebooks.py)
 
 from autograder.course_root import REPO  # noqa: E402
 
@@ -190,15 +190,8 @@ def notebook_full_size() -> None:
     print("\n3. The notebook at full size (60,000 + 10,000 MNIST-shaped images)")
     with tempfile.TemporaryDirectory(prefix="mnist-full-") as tmp:
         full_size_data(Path(tmp))
-        before = os.environ.get("COURSE_DATA_DIR")
-        os.environ["COURSE_DATA_DIR"] = tmp
-        try:
+        with environ(COURSE_DATA_DIR=tmp):
             run, peak = execute(NOTEBOOK, grading=False, allow_errors=True)
-        finally:
-            if before is None:
-                os.environ.pop("COURSE_DATA_DIR")
-            else:
-                os.environ["COURSE_DATA_DIR"] = before
     print(f"run {run:.1f} s, peak kernel memory {peak:.0f} MB (target < 1200 MB; Binder allows 2048 MB)",
           flush=True)
 

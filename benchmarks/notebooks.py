@@ -19,6 +19,7 @@ Run it with COURSE_DATA_DIR set (see README).  Times are the median of
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -32,6 +33,28 @@ import psutil
 from nbclient import NotebookClient
 
 from autograder.course_root import REPO, CourseRoot, assignments, notebooks
+
+
+INLINE = "module://matplotlib_inline.backend_inline"
+
+
+@contextlib.contextmanager
+def environ(**changes: str | None):
+    """Set (or, with None, unset) environment variables for the kernels started inside; restore after."""
+    before = {key: os.environ.get(key) for key in changes}
+    try:
+        for key, value in changes.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class PeakMemory:
@@ -67,14 +90,8 @@ def execute(path: Path, grading: bool, allow_errors: bool = False,
     """(wall seconds, peak kernel MB) of one top-to-bottom run of a notebook; with ``cell_times``,
     appends (seconds, index, first line) of every code cell to it."""
     nb = nbformat.read(path, as_version=4)
-    env_before = {k: os.environ.get(k) for k in ("NBGRADER_EXECUTION", "MPLBACKEND")}
-    if grading:
-        os.environ["NBGRADER_EXECUTION"] = "autograde"
-    else:
-        os.environ.pop("NBGRADER_EXECUTION", None)
     # the kernel draws its figures as in Jupyter (inline PNGs), whatever this process uses
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    try:
+    with environ(NBGRADER_EXECUTION="autograde" if grading else None, MPLBACKEND=INLINE):
         client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=allow_errors, resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
         with client.setup_kernel():
@@ -87,12 +104,6 @@ def execute(path: Path, grading: bool, allow_errors: bool = False,
                         first = (cell.source.strip().splitlines() or [""])[0][:60]
                         cell_times.append((time.perf_counter() - t0, index, first))
         return time.perf_counter() - start, mem.peak / 2**20
-    finally:
-        for key, value in env_before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def autograde_time(assignment: str) -> float:
@@ -101,14 +112,10 @@ def autograde_time(assignment: str) -> float:
         root = CourseRoot.create(Path(tmp) / "course", [assignment])
         root.generate(assignment)
         root.submit("bench_student", assignment, root.student_notebooks(assignment, {}))
-        before = os.environ.pop("MPLBACKEND", None)     # nbgrader's kernels draw as in Jupyter
-        try:
+        with environ(MPLBACKEND=None):     # nbgrader's kernels draw as in Jupyter
             start = time.perf_counter()
             root.autograde(assignment, "bench_student")
             return time.perf_counter() - start
-        finally:
-            if before is not None:
-                os.environ["MPLBACKEND"] = before
 
 
 def main() -> int:

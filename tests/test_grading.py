@@ -12,19 +12,18 @@ from autograder.course_root import NbgraderError, assignments, code_cells
 from autograder.wrong_answers import cases
 
 ASSIGNMENTS = assignments()
-_WORKDIRS: dict = {}     # assignment -> the folder its catalogue was autograded in
 
 
 # `make test` runs pytest-xdist with --dist loadscope: this module's tests stay on one
 # worker, so each assignment's catalogue is autograded once.
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
 def graded(request, tmp_path_factory):
-    """Every catalogue case of one assignment, autograded by nbgrader (once per assignment)."""
+    """Every catalogue case of one assignment, autograded by nbgrader (once per assignment):
+    (assignment, outcome by student, the folder it was graded in)."""
     name = request.param
     workdir = tmp_path_factory.mktemp(name)
     outcomes = catalogue.run(name, workdir, workers=2, progress=False)
-    _WORKDIRS[name] = workdir
-    return name, {o.student: o for o in outcomes}
+    return name, {o.student: o for o in outcomes}, workdir
 
 
 def _grade_cells(name):
@@ -32,7 +31,7 @@ def _grade_cells(name):
 
 
 def test_solution_gets_full_marks(graded):
-    name, by_student = graded
+    name, by_student, _ = graded
     sol = by_student[catalogue.SOLUTION]
     assert sol.grades, "the solution was not graded"
     assert set(sol.grades) == set(_grade_cells(name)), "every grade cell should be graded"
@@ -42,21 +41,21 @@ def test_solution_gets_full_marks(graded):
 def test_grade_cells_of_the_solution_show_no_result(graded):
     """nbgrader reads a grade cell's output as its score: a test cell must end without a value
     (nbgrader warns and, for now, gives full credit to any other output)."""
-    name, _ = graded
-    found = sorted(_WORKDIRS[name].glob(f"worker*/autograded/{catalogue.SOLUTION}/{name}/*.ipynb"))
+    name, _, workdir = graded
+    found = sorted(workdir.glob(f"worker*/autograded/{catalogue.SOLUTION}/{name}/*.ipynb"))
     assert found, f"no autograded notebooks of the solution of {name}"
     shown = []
     for path in found:
         for cell in nbformat.read(path, as_version=4).cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
-                shown += [f"{path.stem}/{grade_id}: {o.get('data', {}).get('text/plain', '')[:80]}"
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and cell.cell_type == "code":
+                shown += [f"{path.stem}/{meta.get('grade_id')}: {o.get('data', {}).get('text/plain', '')[:80]}"
                           for o in cell.get("outputs", []) if o.get("output_type") == "execute_result"]
     assert not shown, "grade cells that end with a value (end them with `;` or a statement):\n" + "\n".join(shown)
 
 
 def test_untouched_student_version_gets_zero(graded):
-    _, by_student = graded
+    _, by_student, _ = graded
     blank = by_student[catalogue.BLANK]
     assert blank.grades and blank.max_score > 0
     assert blank.score == 0, f"a blank notebook earned points in {[g for g, (s, _) in blank.grades.items() if s]}"
@@ -64,7 +63,7 @@ def test_untouched_student_version_gets_zero(graded):
 
 def test_every_case_graded_as_expected(graded):
     """Each wrong answer loses points where it should; each alternative right answer keeps full marks."""
-    _, by_student = graded
+    _, by_student, _ = graded
     problems = [f"{o.student}: {o.problem()}" for o in by_student.values() if o.problem()]
     assert not problems, "\n".join(problems)
     for o in by_student.values():
