@@ -41,20 +41,19 @@ INLINE = "module://matplotlib_inline.backend_inline"
 @contextlib.contextmanager
 def environ(**changes: str | None):
     """Set (or, with None, unset) environment variables for the kernels started inside; restore after."""
+    def apply(values: dict) -> None:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
     before = {key: os.environ.get(key) for key in changes}
     try:
-        for key, value in changes.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        apply(changes)
         yield
     finally:
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        apply(before)
 
 
 class PeakMemory:
