@@ -229,11 +229,21 @@ class _Mounts:
         self.made.add(dest)
 
 
+def host_font_cache() -> Path | None:
+    """matplotlib's font list on this machine (found as matplotlib finds it, without importing it)."""
+    folder = os.environ.get("MPLCONFIGDIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
+    found = sorted(Path(folder).glob("fontlist-v*.json")) if os.path.isdir(folder) else []
+    return found[-1] if found else None
+
+
 def bwrap_command(limits: Limits, *, cwd: Path, workcopy: Path, ipc_dir: Path, passwd: Path, uid: int | None,
-                  kernel_args: list[str]) -> tuple[list[str], dict[str, str]]:
+                  kernel_args: list[str], mplconfig: Path | None = None) -> tuple[list[str], dict[str, str]]:
     """The bwrap command that starts the kernel, and the environment inside.
 
     ``uid``: the host uid the kernel drops to (privileged mode), or None.
+    ``mplconfig``: a writable folder for matplotlib's settings and font list inside (a copy of
+    the host's font list saves matplotlib rebuilding it in every kernel), or None.
     """
     bwrap = bwrap_path()
     if bwrap is None:
@@ -275,6 +285,8 @@ def bwrap_command(limits: Limits, *, cwd: Path, workcopy: Path, ipc_dir: Path, p
     # private, writable
     m.args += ["--perms", "0777", "--dir", HOME]
     m.made.add(HOME)
+    if mplconfig is not None:
+        m.add("--bind", str(mplconfig), f"{HOME}/.config/matplotlib")
     m.add("--bind", str(ipc_dir), IPC_DIR)
     m.add("--bind", str(workcopy), str(cwd))
     m.add("--ro-bind", str(Path(__file__).with_name("sandbox_kernel.py")), INSIDE_SCRIPT)

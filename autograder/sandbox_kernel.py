@@ -340,17 +340,13 @@ class Wrapper:
     def __init__(self, connection_file: str, limits, kernel_args: list[str]):
         import tempfile
 
-        from jupyter_client.session import Session
-
         from autograder import sandbox
 
         self.sandbox = sandbox
         self.limits = limits
         self.conn = json.loads(open(connection_file).read())
         self.kernel_args = kernel_args
-        key = self.conn.get("key", "").encode()
-        self.session = Session(key=key, signature_scheme=self.conn.get("signature_scheme", "hmac-sha256"),
-                               username="kernel")
+        self._session = None
         # The kernel's unix sockets live in here: a socket path may be at most 107 bytes,
         # so a long $TMPDIR (pytest's, say) is not used for it.
         base = tempfile.gettempdir()
@@ -367,6 +363,17 @@ class Wrapper:
         self.interrupted_at = None
         self.interrupt_requested = False
         self.started = None
+
+    @property
+    def session(self):
+        """Signs the messages the wrapper writes itself (rare: a dead kernel, the output limit), so
+        jupyter_client (0.15 s to import) is imported only then."""
+        if self._session is None:
+            from jupyter_client.session import Session
+
+            self._session = Session(key=self.conn.get("key", "").encode(), username="kernel",
+                                    signature_scheme=self.conn.get("signature_scheme", "hmac-sha256"))
+        return self._session
 
     # --- set-up -----------------------------------------------------------------------------
     def _choose_uid(self) -> int | None:
@@ -396,6 +403,11 @@ class Wrapper:
         shutil.copytree(self.cwd, work, symlinks=True,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "kernel-*.json"))
         os.makedirs(ipc)
+        mplconfig = os.path.join(self.private, "matplotlib")
+        os.makedirs(mplconfig)
+        fonts = self.sandbox.host_font_cache()
+        if fonts is not None:
+            shutil.copyfile(fonts, os.path.join(mplconfig, fonts.name))
         inside_uid = self.uid if self.uid is not None else self.sandbox.SANDBOX_UID
         with open(os.path.join(self.private, "passwd"), "w") as f:
             f.write(f"root:x:0:0:root:/root:/usr/sbin/nologin\nstudent:x:{inside_uid}:{inside_uid}:student:"
@@ -415,7 +427,8 @@ class Wrapper:
         self.work_start = self._du(self.private)
         cmd, _ = self.sandbox.bwrap_command(
             self.limits, cwd=self.cwd, workcopy=work, ipc_dir=ipc, passwd=os.path.join(self.private, "passwd"),
-            uid=self.uid, kernel_args=["-f", f"{self.sandbox.IPC_DIR}/kernel.json", *self.kernel_args])
+            uid=self.uid, kernel_args=["-f", f"{self.sandbox.IPC_DIR}/kernel.json", *self.kernel_args],
+            mplconfig=mplconfig)
         self.ipc = ipc
         return cmd
 
@@ -798,8 +811,8 @@ class Wrapper:
                         poller.register(self.front[ch], zmq.POLLIN)
                     if ch in self.back:
                         poller.register(self.back[ch], zmq.POLLIN)
-                try:
-                    events = dict(poller.poll(100))
+                try:  # when nbgrader has asked the kernel to stop, notice its end sooner
+                    events = dict(poller.poll(20 if self.shutting_down else 100))
                 except zmq.ZMQError:
                     events = {}
                 for ch in poller_channels:
@@ -838,15 +851,14 @@ class Wrapper:
                                 break
                             self._from_kernel(ch, frames)
                     if self.shutting_down and not self.dead_reason:
-                        time.sleep(0.2)
-                        return 0
+                        return 0  # the replies are sent while the sockets close (linger)
                     if not self.ready:
+                        problem = self.sandbox._probe()
                         sys.stderr.write(f"course-sandbox: the sandboxed kernel did not start "
-                                         f"(exit code {self.proc.returncode}).\n")
+                                         f"(exit code {self.proc.returncode}). {problem}\n")
                         return 1
                     self._on_death()
                 if self.dead_reason and self.shutting_down:
-                    time.sleep(0.2)
                     return 0
         finally:
             if self.proc is not None and self.proc.poll() is None:
@@ -855,8 +867,12 @@ class Wrapper:
                     self.proc.wait(5)
                 except Exception:
                     pass
-            for s in list(getattr(self, "front", {}).values()) + list(getattr(self, "back", {}).values()):
-                s.close(200)
+            for s in list(getattr(self, "back", {}).values()):
+                s.close(0)
+            for s in list(getattr(self, "front", {}).values()):
+                s.close(1000)  # waits only while replies are still being sent
+            if getattr(self, "ctx", None) is not None:
+                self.ctx.term()
             shutil.rmtree(self.private, ignore_errors=True)
 
 
@@ -868,7 +884,7 @@ def main(argv: list[str] | None = None) -> int:
     import ctypes
     import signal
 
-    from autograder.sandbox import Limits, SandboxError, require
+    from autograder.sandbox import Limits, bwrap_path
 
     ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG: go when nbgrader goes
     limits = Limits()
@@ -879,10 +895,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         sys.stderr.write("usage: python -m autograder.sandbox_kernel [--limits JSON] CONNECTION_FILE [kernel args]\n")
         return 2
-    try:
-        require()
-    except SandboxError as err:
-        sys.stderr.write(f"{err}\n")
+    if bwrap_path() is None:  # a sandbox that does not start says why (sandbox._probe) when it ends
+        from autograder.sandbox import INSTALL_HINT
+
+        sys.stderr.write(f"Cannot sandbox student code: bubblewrap (`bwrap`) is not installed. {INSTALL_HINT}\n")
         return 1
     return Wrapper(argv[0], limits, argv[1:]).run()
 

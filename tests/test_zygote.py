@@ -1,0 +1,101 @@
+"""nbgrader started as forks of one process that imported it (autograder.zygote): each run
+is as isolated as ``python -m nbgrader``: its own folder, environment, session and log, and a
+run that hangs is killed with its whole process tree."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from autograder import zygote
+from autograder.batch import _kill_tree, run_nbgrader
+
+# a course config is Python that nbgrader runs at start-up: it reports where and how it runs
+SPY = textwrap.dedent("""
+    import json, os, sys
+    json.dump({"env": dict(os.environ), "cwd": os.getcwd(), "pid": os.getpid(), "sid": os.getsid(0),
+               "argv": sys.argv}, open("seen.json", "w"))
+    print("config read")
+    if os.environ.get("SPY_HANG"):
+        import subprocess, time
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+        time.sleep(600)
+""")
+
+
+@pytest.fixture
+def course(tmp_path) -> Path:
+    (tmp_path / "nbgrader_config.py").write_text(SPY)
+    return tmp_path
+
+
+def _env(**extra) -> dict:
+    return {"PATH": os.environ["PATH"], "ZYGOTE_TEST": "yes", **extra}
+
+
+def test_a_run_has_its_own_folder_environment_session_and_log(course):
+    code, log, timed_out = zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=_kill_tree)
+    seen = json.loads((course / "seen.json").read_text())
+    assert (code, timed_out) == (0, False), log
+    assert "config read" in log  # stdout and stderr of the run are its log
+    assert seen["cwd"] == str(course)
+    assert seen["env"] == _env(), "the run must see exactly the environment it was given"
+    assert seen["sid"] == seen["pid"], "the run must lead a session of its own (killed as a whole)"
+    assert seen["argv"][1:] == ["-m", "nbgrader", "db", "student", "list"]
+
+
+def test_the_zygote_is_started_once_and_reused(course):
+    zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=_kill_tree)
+    first = zygote._zygote[0].pid
+    code, log, _ = zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=_kill_tree)
+    assert code == 0, log
+    assert zygote._zygote[0].pid == first
+    assert json.loads((course / "seen.json").read_text())["pid"] != first
+
+
+def test_exit_code_and_error_of_a_failing_run(course):
+    code, log, timed_out = run_nbgrader(["autograde", "no_such_assignment"], course, _env(), 120)
+    assert code != 0 and not timed_out
+    assert "no_such_assignment" in log
+
+
+def test_a_hanging_run_is_killed_with_its_children(course):
+    start = time.monotonic()
+    code, log, timed_out = zygote.run(["db", "student", "list"], course, _env(SPY_HANG="1"), 5,
+                                      on_timeout=_kill_tree)
+    assert timed_out and code == zygote.KILLED
+    assert time.monotonic() - start < 30
+    time.sleep(0.5)
+    pid = json.loads((course / "seen.json").read_text())["pid"]
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    sleepers = [p for p in psutil.process_iter(["cmdline"]) if "time.sleep(600)" in " ".join(p.info["cmdline"] or [])]
+    assert not sleepers, "a child of the killed run survived"
+
+
+def test_the_zygote_ends_with_the_process_that_started_it(course):
+    script = ("import sys; from autograder import zygote; from autograder.batch import _kill_tree; "
+              f"zygote.run(['db', 'student', 'list'], {str(course)!r}, {{'PATH': {os.environ['PATH']!r}}}, 120, "
+              "_kill_tree); print(zygote._zygote[0].pid)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    pid = int(out.stdout.strip().splitlines()[-1])
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the zygote outlived the grader"
+        time.sleep(0.1)
+
+
+def test_without_the_zygote_nbgrader_is_a_new_process(course, monkeypatch):
+    monkeypatch.setenv("COURSE_AUTOGRADE_FORK", "0")
+    before = zygote._zygote
+    code, log, _ = run_nbgrader(["db", "student", "list"], course, _env(), 120)
+    seen = json.loads((course / "seen.json").read_text())
+    assert code == 0, log
+    assert seen["env"]["ZYGOTE_TEST"] == "yes" and seen["sid"] == seen["pid"]
+    assert zygote._zygote is before
