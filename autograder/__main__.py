@@ -1,6 +1,7 @@
 """The instructor's commands: ``python -m autograder COMMAND`` (or ``course-grader COMMAND``).
 
-    autograde ASSIGNMENT   autograde every submission, several students at once
+    autograde ASSIGNMENT [ASSIGNMENT ...]
+                           autograde every submission, several students at once
     report                 class report from the gradebook: CSV, plots, index.html
     lifecycle              the nbgrader command for each step of the course
     release                regenerate release/ from source/ (python -m autograder.release)
@@ -41,19 +42,20 @@ course's environment; `nbgrader COMMAND --help` for options):
 
 
 def _autograde(args) -> int:
-    from autograder.batch import BatchError, autograde_class
+    from autograder.batch import BatchError, autograde_assignments
 
     with _executor(args.dask, args.workers) as executor:
         try:
-            result = autograde_class(Path(args.course_dir), args.assignment, students=args.student or None,
-                                     workers=args.workers, executor=executor, sandbox=not args.no_sandbox,
-                                     progress=not args.quiet,
-                                     max_submission_mb=args.max_submission_mb, timeout=args.timeout)
+            results = autograde_assignments(Path(args.course_dir), args.assignment, students=args.student or None,
+                                            workers=args.workers, executor=executor, sandbox=not args.no_sandbox,
+                                            progress=not args.quiet,
+                                            max_submission_mb=args.max_submission_mb, timeout=args.timeout)
         except BatchError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
-    print(result.summary())
-    return 1 if result.failed else 0
+    for name, result in results.items():
+        print(f"{name}:\n{result.summary()}" if len(results) > 1 else result.summary())
+    return 1 if any(r.failed for r in results.values()) else 0
 
 
 @contextlib.contextmanager
@@ -100,11 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("autograde", help="autograde a whole class, several students at once",
-                       description="Autograde every submission of ASSIGNMENT in submitted/ with nbgrader, "
+                       description="Autograde every submission of each ASSIGNMENT in submitted/ with nbgrader, "
                                    "several students at once; write the grades into the course's gradebook "
                                    "and the notebooks into autograded/. Exit 1 if a student could not be "
                                    "graded (they get zero points and are flagged), 2 if nothing could.")
-    p.add_argument("assignment")
+    p.add_argument("assignment", nargs="+", help="one or more: all their students share the workers")
     p.add_argument("--workers", type=int, default=None, help="students at once (default: number of CPUs)")
     p.add_argument("--no-sandbox", action="store_true", help="run the kernels without the bubblewrap sandbox")
     p.add_argument("--dask", metavar="ADDRESS|local",

@@ -344,26 +344,101 @@ def autograde_class(course_dir: Path, assignment: str, students: list[str] | Non
     ``limits.notebook_timeout``, else 900).  ``max_submission_mb``: larger
     submissions are not graded (default 20).
     """
+    return autograde_assignments(course_dir, [assignment], students, workers, executor, sandbox, limits, progress,
+                                 max_submission_mb=max_submission_mb, timeout=timeout)[assignment]
+
+
+@dataclass
+class _Assignment:
+    """One assignment's share of a batch: its students, their results so far, and the tasks to run."""
+
+    name: str
+    names: list[str]
+    results: dict[str, StudentResult]
+    tasks: list[Task]
+    done: float = 0.0  # seconds from the start of the batch to its last result
+
+
+def autograde_assignments(course_dir: Path, assignments: list[str], students: list[str] | None = None,
+                          workers: int | None = None, executor: cf.Executor | None = None, sandbox: bool = True,
+                          limits=None, progress: bool = True, *, max_submission_mb: float | None = None,
+                          timeout: float | None = None) -> dict[str, ClassResult]:
+    """:func:`autograde_class` for several assignments in one batch, {assignment: result}.
+
+    All their students share the workers, so no worker waits for the last student of one
+    assignment before the next assignment starts.  Every assignment is checked before any
+    grading starts; the gradebook is written from here only, one result at a time.
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
     start = time.monotonic()
     course_dir = Path(course_dir).resolve()
     settings = course_settings(course_dir)
-    source = settings.source / assignment
-    if not source.is_dir():
-        raise BatchError(f"no assignment {assignment!r} in {settings.source}")
+    assignments = list(dict.fromkeys(assignments))
+    for assignment in assignments:
+        if not (settings.source / assignment).is_dir():
+            raise BatchError(f"no assignment {assignment!r} in {settings.source}")
     if sandbox:
         check_sandbox()
     with Gradebook(settings.db_url, settings.course_id) as gb:
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise BatchError(f"the gradebook has no assignment {assignment!r}: run `nbgrader generate_assignment "
-                             f"{assignment}` in {course_dir} first") from None
-        template = _template_gradebook(gb, assignment, settings.course_id, settings.db_url)
+        for assignment in assignments:
+            try:
+                gb.find_assignment(assignment)
+            except MissingEntry:
+                raise BatchError(f"the gradebook has no assignment {assignment!r}: run `nbgrader "
+                                 f"generate_assignment {assignment}` in {course_dir} first") from None
         known = {s.id: {k: getattr(s, k) for k in ("first_name", "last_name", "email", "lms_user_id")}
                  for s in gb.students}
+        batch = [_prepare(course_dir, settings, gb, assignment, students, known, sandbox, limits,
+                          max_submission_mb, timeout) for assignment in assignments]
 
+    tasks = [(a, t) for a in batch for t in a.tasks]
+    total = sum(len(a.names) for a in batch)
+    bar = _progress(total, ", ".join(assignments)) if progress else None
+    own = executor is None
+    pool = executor or cf.ThreadPoolExecutor(max_workers=max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1)),
+                                             thread_name_prefix="autograde")
+    pending = {(a.name, t.student) for a, t in tasks}
+    try:
+        with _open_gradebook(settings) as gb:
+            for a in batch:  # not gradable: zero points now
+                graded = {t.student for t in a.tasks}
+                for sid in a.names:
+                    if sid not in graded:
+                        _write_one(gb, settings, a.name, a.results[sid], None, None)
+                a.done = time.monotonic() - start
+            if bar:
+                bar.update(total - len(tasks))
+                _postfix(bar, batch, pending)
+            futures = {pool.submit(grade_one, t): (a, t) for a, t in tasks}
+            for fut in cf.as_completed(futures):  # each result is written as soon as it is there
+                a, task = futures[fut]
+                sid = task.student
+                try:
+                    got = fut.result()
+                except Exception as err:  # noqa: BLE001 (the executor lost the task: worker died, ...)
+                    got = TaskResult(sid, False, f"the task failed in the executor: {type(err).__name__}: {err}")
+                _record(a.results[sid], got)
+                _write_one(gb, settings, a.name, a.results[sid], got, task)
+                pending.discard((a.name, sid))
+                a.done = time.monotonic() - start
+                if bar:
+                    bar.update(1)
+                    _postfix(bar, batch, pending)
+    finally:
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if bar:
+            bar.close()
+    return {a.name: ClassResult(a.name, {sid: a.results[sid] for sid in a.names}, a.done) for a in batch}
+
+
+def _prepare(course_dir: Path, settings: CourseSettings, gb, assignment: str, students: list[str] | None,
+             known: dict, sandbox: bool, limits, max_submission_mb: float | None,
+             timeout: float | None) -> _Assignment:
+    """Check each submission of ``assignment`` and make the tasks for the gradable ones."""
+    source = settings.source / assignment
+    template = _template_gradebook(gb, assignment, settings.course_id, settings.db_url)
     names = students if students is not None else find_students(course_dir, assignment)
     expected = validate.expected_cells(settings.source, assignment)
     others = {a.name: validate.expected_cells(settings.source, a.name) for a in settings.source.iterdir()
@@ -387,40 +462,7 @@ def autograde_class(course_dir: Path, assignment: str, students: list[str] | Non
                           _submission_files(settings.submitted / sid / assignment, check),
                           per_notebook * max(1, len(check.notebooks)), sandbox, limits, known.get(sid, {})))
         results[sid] = StudentResult(sid, "ok", warnings=check.warnings)
-
-    bar = _progress(len(names), assignment) if progress else None
-    by_student = {t.student: t for t in tasks}
-    own = executor is None
-    pool = executor or cf.ThreadPoolExecutor(max_workers=max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1)),
-                                             thread_name_prefix="autograde")
-    pending = {t.student for t in tasks}
-    try:
-        with _open_gradebook(settings) as gb:
-            for sid in names:  # not gradable: zero points now
-                if sid not in by_student:
-                    _write_one(gb, settings, assignment, results[sid], None, None)
-            if bar:
-                bar.update(len(names) - len(tasks))
-                _postfix(bar, results, pending)
-            futures = {pool.submit(grade_one, t): t.student for t in tasks}
-            for fut in cf.as_completed(futures):  # each result is written as soon as it is there
-                sid = futures[fut]
-                try:
-                    got = fut.result()
-                except Exception as err:  # noqa: BLE001 (the executor lost the task: worker died, ...)
-                    got = TaskResult(sid, False, f"the task failed in the executor: {type(err).__name__}: {err}")
-                _record(results[sid], got)
-                _write_one(gb, settings, assignment, results[sid], got, by_student[sid])
-                pending.discard(sid)
-                if bar:
-                    bar.update(1)
-                    _postfix(bar, results, pending)
-    finally:
-        if own:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if bar:
-            bar.close()
-    return ClassResult(assignment, {sid: results[sid] for sid in names}, time.monotonic() - start)
+    return _Assignment(assignment, list(names), results, tasks)
 
 
 def _submission_files(folder: Path, check: validate.Check) -> dict[str, bytes]:
@@ -566,6 +608,6 @@ def _progress(total: int, assignment: str):
     return tqdm(total=total, desc=f"autograde {assignment}", unit="student", file=sys.stderr)
 
 
-def _postfix(bar, results: dict[str, StudentResult], pending: set[str]) -> None:
-    done = [r for s, r in results.items() if s not in pending]
+def _postfix(bar, batch: list[_Assignment], pending: set[tuple[str, str]]) -> None:
+    done = [r for a in batch for s, r in a.results.items() if (a.name, s) not in pending]
     bar.set_postfix(graded=sum(r.status == "ok" for r in done), failed=sum(r.status != "ok" for r in done))

@@ -8,8 +8,9 @@ wrong answers from the catalogue, untouched notebooks), then autogrades the
 same submissions
 
 * ``serial``: ``nbgrader autograde ASSIGNMENT`` (every student, one after the other);
-* ``ours 1w``, ``ours 2w``: :func:`autograder.batch.autograde_class` with 1 and 2
-  workers, kernels in the bubblewrap sandbox;
+* ``ours 1w``, ``ours 2w``: :func:`autograder.batch.autograde_assignments` (``python -m
+  autograder autograde`` with every assignment) with 1 and 2 workers, kernels in the
+  bubblewrap sandbox;
 * ``ours 1w nosb``: 1 worker without the sandbox (the sandbox's overhead).
 
 It prints the wall time and seconds per student (all notebooks of a student)
@@ -25,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.batch import BatchError, autograde_class, check_sandbox
+from autograder.batch import BatchError, autograde_assignments, check_sandbox
 from autograder.course_root import CourseRoot, assignments
 from autograder.wrong_answers import cases
 
@@ -77,15 +78,15 @@ def main(argv: list[str] | None = None) -> int:
             root = base.copy(Path(tmp) / label.replace(" ", "_"))
             start = time.perf_counter()
             failed = []
-            for name in names:
-                if how is None:
+            if how is None:  # nbgrader grades one assignment per command
+                for name in names:
                     try:
                         root.autograde(name)
                     except Exception as err:  # noqa: BLE001 (nbgrader exits 1 if any notebook failed)
                         failed.append(f"{name}: {str(err)[:200]}")
-                else:
-                    result = autograde_class(root.path, name, workers=how[0], sandbox=how[1], progress=False)
-                    failed += [f"{name}/{s}: {result.students[s].message}" for s in result.failed]
+            else:  # python -m autograder autograde A B C D: one batch, the students share the workers
+                results = autograde_assignments(root.path, names, workers=how[0], sandbox=how[1], progress=False)
+                failed += [f"{name}/{s}: {r.students[s].message}" for name, r in results.items() for s in r.failed]
             runs[label] = time.perf_counter() - start
             grades[label] = {name: root.grades(name) for name in names}
             print(f"{label:14} {runs[label]:7.1f} s  {runs[label] / len(students):6.1f} s/student"

@@ -98,6 +98,27 @@ def test_any_concurrent_futures_executor(course, serial, tmp_path):
     assert root.grades(A) == {s: serial.grades(A)[s] for s in ("solution", "wrong")}
 
 
+def test_several_assignments_in_one_batch(course, serial, tmp_path, capsys):
+    from autograder.__main__ import main
+
+    root = course.copy(tmp_path / "course")
+    with pytest.raises(batch.BatchError, match="no assignment 'nope'"):  # checked before anything is graded
+        batch.autograde_assignments(root.path, [A, "nope"], sandbox=False, progress=False)
+    assert not (root.path / "autograded").exists()
+    shutil.copytree(REPO / "source" / A, root.path / "source" / "again")  # week 1a once more, as another
+    root.generate("again")
+    for sid in ("solution", "wrong"):
+        shutil.copytree(root.path / "submitted" / sid / A, root.path / "submitted" / sid / "again")
+
+    assert main(["autograde", A, "again", "--course-dir", str(root.path), "--student", "solution", "--student",
+                 "wrong", "--workers", "2", "--no-sandbox", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"{A}:\n" in out and "again:\n" in out and out.count("2 graded, 0 with errors") == 2, out
+    expected = {s: serial.grades(A)[s] for s in ("solution", "wrong")}
+    assert root.grades(A) == expected and root.grades("again") == expected
+    assert (root.path / "autograded" / "wrong" / "again" / f"{NB}.ipynb").exists()
+
+
 def test_dask_distributed_executor(course, serial, tmp_path):
     distributed = pytest.importorskip("distributed", reason="pip install 'dask[distributed]' to test Dask")
     root = course.copy(tmp_path / "course")
