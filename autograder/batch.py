@@ -135,7 +135,8 @@ def grade_one(task: Task) -> TaskResult:
     Dask worker); touches nothing outside its temporary folder.
     """
     start = time.monotonic()
-    root = Path(tempfile.mkdtemp(prefix=f"autograde-{task.student}-"))
+    # short: the sandbox's unix sockets live in here (a socket path may be at most 107 bytes)
+    root = Path(tempfile.mkdtemp(prefix=f"autograde-{task.student[:20]}-"))
     try:
         (root / "nbgrader_config.py").write_bytes(task.config)
         _write_tree(root / "source" / task.assignment, task.source)
@@ -147,7 +148,10 @@ def grade_one(task: Task) -> TaskResult:
         with Gradebook(db_url, task.course_id) as gb:
             gb.update_or_create_student(task.student, **task.student_info)
 
-        args = ["autograde", task.assignment, f"--student={task.student}", "--force", f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url={db_url}",
+        # the kernel is stopped at once when the notebook is done (its outputs are in): a graceful
+        # shutdown of a kernel that imported torch takes 1-2 s; the sandbox's private folder is in root
+        args = ["autograde", task.assignment, f"--student={task.student}", "--force",
+                "--Execute.shutdown_kernel=immediate", f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url={db_url}",
                f"--CourseDirectory.course_id={task.course_id}",
                "--CourseDirectory.source_directory=source", "--CourseDirectory.submitted_directory=submitted",
                "--CourseDirectory.autograded_directory=autograded"]

@@ -173,7 +173,9 @@ def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None) -> 
         "language": "python",
         "interrupt_mode": "signal",
         # the wrapper (outside the sandbox) needs to import autograder; the kernel inside gets a clean environment
-        "env": {"PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH", "")]))},
+        "env": {"PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH", "")])),
+                # the wrapper's private folder (working copy, sockets) goes in here
+                "COURSE_SANDBOX_TMP": str(workdir.resolve())},
         "metadata": {"debugger": False},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))

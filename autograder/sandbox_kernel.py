@@ -349,8 +349,11 @@ class Wrapper:
         self._session = None
         # The kernel's unix sockets live in here: a socket path may be at most 107 bytes,
         # so a long $TMPDIR (pytest's, say) is not used for it.
-        base = tempfile.gettempdir()
-        self.private = tempfile.mkdtemp(prefix="course-sandbox-", dir=base if len(base) <= 60 else "/tmp")
+        # It goes into the folder the kernel spec names (COURSE_SANDBOX_TMP: the batch grader's
+        # scratch folder, which the grader removes even if this wrapper is killed), else $TMPDIR.
+        base = next(d for d in (os.environ.get("COURSE_SANDBOX_TMP"), tempfile.gettempdir(), "/tmp")
+                    if d and len(d) <= 60)
+        self.private = tempfile.mkdtemp(prefix="course-sandbox-", dir=base)
         self.cwd = os.getcwd()
         self.proc = None
         self.dead_reason = ""
