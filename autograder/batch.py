@@ -151,10 +151,10 @@ def grade_one(task: Task) -> TaskResult:
         # the kernel is stopped at once when the notebook is done (its outputs are in): a graceful
         # shutdown of a kernel that imported torch takes 1-2 s; the sandbox's private folder is in root
         args = ["autograde", task.assignment, f"--student={task.student}", "--force",
-                "--Execute.shutdown_kernel=immediate", f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url={db_url}",
-               f"--CourseDirectory.course_id={task.course_id}",
-               "--CourseDirectory.source_directory=source", "--CourseDirectory.submitted_directory=submitted",
-               "--CourseDirectory.autograded_directory=autograded"]
+                "--Execute.shutdown_kernel=immediate", f"--CourseDirectory.root={root}",
+                f"--CourseDirectory.db_url={db_url}", f"--CourseDirectory.course_id={task.course_id}",
+                "--CourseDirectory.source_directory=source", "--CourseDirectory.submitted_directory=submitted",
+                "--CourseDirectory.autograded_directory=autograded"]
         env = nbgrader_env()
         if task.sandbox:
             sandbox = _sandbox_module()

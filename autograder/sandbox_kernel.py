@@ -347,14 +347,18 @@ class Wrapper:
         self.conn = json.loads(open(connection_file).read())
         self.kernel_args = kernel_args
         self._session = None
-        # The kernel's unix sockets live in here: a socket path may be at most 107 bytes,
-        # so a long $TMPDIR (pytest's, say) is not used for it.
-        # It goes into the folder the kernel spec names (COURSE_SANDBOX_TMP: the batch grader's
-        # scratch folder, which the grader removes even if this wrapper is killed), else $TMPDIR.
-        base = next(d for d in (os.environ.get("COURSE_SANDBOX_TMP"), tempfile.gettempdir(), "/tmp")
-                    if d and len(d) <= 60)
-        self.private = tempfile.mkdtemp(prefix="course-sandbox-", dir=base)
+        # The private folder (working copy, the kernel's unix sockets) goes into the folder the
+        # kernel spec names (COURSE_SANDBOX_TMP: the batch grader's scratch folder, which the grader
+        # removes even if this wrapper is killed), else $TMPDIR, else /tmp: the first that is short
+        # (a socket path may be at most 107 bytes) and not inside the notebook's folder (which is
+        # copied into it).
         self.cwd = os.getcwd()
+
+        def usable(d: str | None) -> bool:
+            return bool(d) and len(d) <= 60 and os.path.commonpath([os.path.realpath(d), self.cwd]) != self.cwd
+
+        base = next((d for d in (os.environ.get("COURSE_SANDBOX_TMP"), tempfile.gettempdir()) if usable(d)), "/tmp")
+        self.private = tempfile.mkdtemp(prefix="course-sandbox-", dir=base)
         self.proc = None
         self.dead_reason = ""
         self.ready = False

@@ -12,6 +12,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
@@ -26,10 +27,10 @@ REPO = Path(__file__).resolve().parents[1]
 class Kernel:
     """A kernel started through the sandbox kernel spec, in a folder of its own."""
 
-    def __init__(self, limits: sandbox.Limits, tmp: Path):
+    def __init__(self, limits: sandbox.Limits, tmp: Path, spec: Path | None = None):
         from jupyter_client.manager import KernelManager
 
-        _, env = sandbox.nbgrader_args(limits, tmp / "spec")
+        _, env = sandbox.nbgrader_args(limits, spec or tmp / "spec")
         self.saved_path = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = env["JUPYTER_PATH"]  # where KernelManager finds the spec
         self.cwd = tmp / "work"
@@ -64,9 +65,9 @@ class Kernel:
 
         return ast.literal_eval(text.strip())
 
-    def close(self):
+    def close(self, now: bool = False):
         self.kc.stop_channels()
-        self.km.shutdown_kernel(now=False)
+        self.km.shutdown_kernel(now=now)
         if self.saved_path is None:
             os.environ.pop("JUPYTER_PATH", None)
         else:
@@ -268,6 +269,36 @@ def test_private_folders_removed_after_shutdown(tmp_path, monkeypatch):
         assert not list(private.iterdir())
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def test_an_immediate_stop_leaves_nothing_behind(tmp_path):
+    """The batch grader stops kernels at once (nbgrader's Execute.shutdown_kernel=immediate): the
+    wrapper is killed, so the sandbox must die with it, and the wrapper's private folder must be in
+    the folder the grader removes (the kernel spec's), not in /tmp."""
+    scratch = Path(tempfile.mkdtemp(prefix="sbx-", dir="/tmp"))  # short, like the grader's scratch folder
+    try:
+        k = Kernel(sandbox.Limits(), tmp_path, spec=scratch)
+        try:
+            assert k.value("1 + 1") == 2
+            assert len(list(scratch.glob("course-sandbox-*"))) == 1
+            wrapper = psutil.Process(k.km.provisioner.process.pid)
+            family = [wrapper, *wrapper.children(recursive=True)]
+            assert any(p.name() == "bwrap" for p in family), [p.name() for p in family]
+        finally:
+            k.close(now=True)  # SIGKILL: the wrapper cannot clean up
+
+        def running(p: psutil.Process) -> bool:
+            try:
+                return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+            except psutil.NoSuchProcess:
+                return False
+
+        deadline = time.monotonic() + 10
+        while any(map(running, family)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p.pid for p in family if running(p)], "a sandbox process outlived the killed wrapper"
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def test_long_tmpdir_still_works(tmp_path, monkeypatch):

@@ -1,0 +1,88 @@
+"""What the sandbox costs per kernel: start, a first cell, an import-heavy cell, and stop.
+
+    python benchmarks/sandbox.py [--repeat 5]
+
+Starts the plain ``python3`` kernel and the sandboxed ``course-sandbox`` kernel (the one
+``python -m autograder autograde`` uses) alternately, ``--repeat`` times each, the way nbgrader
+does (jupyter_client, a kernel in the notebook's folder), and prints the median seconds of
+
+* ``start``: start until the kernel answers (bwrap, the proxy, the kernel inside);
+* ``first cell``: ``1 + 1`` (in the sandbox, the integrity guard's snapshot of numpy and
+  the course helpers is taken here);
+* ``imports``: ``import numpy, torch, keras, matplotlib.pyplot`` timed inside the kernel;
+* ``stop``: an immediate stop, as the batch grader does it;
+
+and the difference per kernel.  A student's whole course is 5 notebooks, so 5 times the
+difference is the sandbox's cost per student.  Run it with COURSE_DATA_DIR set.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client.manager import KernelManager
+
+from autograder import sandbox
+
+IMPORTS = ("import time; t = time.perf_counter(); import numpy, torch, keras, matplotlib.pyplot; "
+           "print(time.perf_counter() - t)")
+
+
+def one_kernel(name: str, folder: Path) -> dict[str, float]:
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    km = KernelManager(kernel_name=name)
+    km.start_kernel(cwd=str(folder))
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=120)
+    out["start"] = time.perf_counter() - start
+    t = time.perf_counter()
+    kc.execute_interactive("1 + 1", timeout=120, output_hook=lambda msg: None)
+    out["first cell"] = time.perf_counter() - t
+    printed: list[str] = []
+    kc.execute_interactive(IMPORTS, timeout=300, output_hook=lambda msg: printed.append(
+        msg["content"].get("text", "")) if msg["msg_type"] == "stream" else None)
+    out["imports"] = float("".join(printed).split()[-1])
+    t = time.perf_counter()
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    out["stop"] = time.perf_counter() - t
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="kernels of each kind (default 5)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
+        _, env = sandbox.nbgrader_args(workdir=Path(tmp))
+        os.environ.update(env)
+        folder = Path(tmp) / "notebook"
+        folder.mkdir()
+        runs: dict[str, list[dict[str, float]]] = {"plain": [], "sandbox": []}
+        for _ in range(args.repeat):  # alternately, so that a busy moment hits both
+            runs["plain"].append(one_kernel("python3", folder))
+            runs["sandbox"].append(one_kernel(sandbox.KERNEL_NAME, folder))
+    steps = ["start", "first cell", "imports", "stop"]
+    median = {kind: {s: statistics.median(r[s] for r in rs) for s in steps} for kind, rs in runs.items()}
+    print(f"median of {args.repeat} kernels each, seconds")
+    print(f"{'step':12} {'plain':>8} {'sandbox':>8} {'extra':>8}")
+    for s in steps:
+        print(f"{s:12} {median['plain'][s]:8.2f} {median['sandbox'][s]:8.2f} "
+              f"{median['sandbox'][s] - median['plain'][s]:+8.2f}")
+    total = {k: sum(m.values()) for k, m in median.items()}
+    extra = total["sandbox"] - total["plain"]
+    print(f"{'total':12} {total['plain']:8.2f} {total['sandbox']:8.2f} {extra:+8.2f}")
+    print(f"sandbox cost per kernel: {extra:+.2f} s; per student (5 notebooks): {5 * extra:+.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
