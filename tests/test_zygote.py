@@ -16,6 +16,7 @@ import pytest
 
 from autograder import zygote
 from autograder.batch import _kill_tree, run_nbgrader
+from autograder.course_root import nbgrader_env
 
 # a course config is Python that nbgrader runs at start-up: it reports where and how it runs
 SPY = textwrap.dedent("""
@@ -37,7 +38,8 @@ def course(tmp_path) -> Path:
 
 
 def _env(**extra) -> dict:
-    return {"PATH": os.environ["PATH"], "ZYGOTE_TEST": "yes", **extra}
+    # PATH as the grader sets it: nbgrader runs alembic from the environment's bin folder
+    return {"PATH": nbgrader_env()["PATH"], "ZYGOTE_TEST": "yes", **extra}
 
 
 def test_a_run_has_its_own_folder_environment_session_and_log(course):
@@ -81,7 +83,7 @@ def test_a_hanging_run_is_killed_with_its_children(course):
 
 def test_the_zygote_ends_with_the_process_that_started_it(course):
     script = ("import sys; from autograder import zygote; from autograder.batch import _kill_tree; "
-              f"zygote.run(['db', 'student', 'list'], {str(course)!r}, {{'PATH': {os.environ['PATH']!r}}}, 120, "
+              f"zygote.run(['db', 'student', 'list'], {str(course)!r}, {{'PATH': {_env()['PATH']!r}}}, 120, "
               "_kill_tree); print(zygote._zygote[0].pid)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     pid = int(out.stdout.strip().splitlines()[-1])
