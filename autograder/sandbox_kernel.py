@@ -891,7 +891,7 @@ def main(argv: list[str] | None = None) -> int:
     import ctypes
     import signal
 
-    from autograder.sandbox import Limits, bwrap_path
+    from autograder.sandbox import Limits, _probe, bwrap_path
 
     ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG: go when nbgrader goes
     limits = Limits()
@@ -902,10 +902,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         sys.stderr.write("usage: python -m autograder.sandbox_kernel [--limits JSON] CONNECTION_FILE [kernel args]\n")
         return 2
-    if bwrap_path() is None:  # a sandbox that does not start says why (sandbox._probe) when it ends
-        from autograder.sandbox import INSTALL_HINT
-
-        sys.stderr.write(f"Cannot sandbox student code: bubblewrap (`bwrap`) is not installed. {INSTALL_HINT}\n")
+    if bwrap_path() is None:  # the full probe runs bwrap: only when a sandbox did not start (run())
+        sys.stderr.write(f"Cannot sandbox student code: {_probe()}\n")
         return 1
     return Wrapper(argv[0], limits, argv[1:]).run()
 

@@ -15,7 +15,7 @@ socket in a private folder; for each request it forks a child that
 
 A child killed (time-out, out of memory) sends no exit code: :func:`run` reports it as killed.
 The zygote imports nothing else, runs no thread, and exits when the process that started it
-exits or calls :func:`stop` (its stdin, a pipe from that process, closes).
+exits (its stdin, a pipe from that process, closes).
 """
 from __future__ import annotations
 
@@ -139,20 +139,6 @@ def _start() -> tuple[subprocess.Popen, str, str]:
         return _zygote
 
 
-def stop() -> None:
-    """Stop this process's zygote (it also stops when this process exits)."""
-    global _zygote
-    with _lock:
-        if _zygote is not None:
-            proc, _, folder = _zygote
-            proc.kill()
-            proc.wait()
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)
-            _zygote = None
-
-
 def run(args: list[str], cwd: Path, env: dict, timeout: float, on_timeout) -> tuple[int, str, bool]:
     """(exit code, output, timed out) of ``nbgrader ARGS`` in ``cwd`` with exactly ``env``.
 
@@ -176,21 +162,18 @@ def run(args: list[str], cwd: Path, env: dict, timeout: float, on_timeout) -> tu
                 pid = int(_read_line(conn))
             except (OSError, ValueError) as err:
                 raise ZygoteError(f"the nbgrader zygote did not answer: {err}") from err
-            timed_out, answer = False, ""
-            while True:
-                conn.settimeout(max(0.01, deadline - time.monotonic()))
+            timed_out = False
+            conn.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                answer = _read_line(conn)
+            except TimeoutError:
+                timed_out = True
+                on_timeout(pid)
+                conn.settimeout(30)
                 try:
-                    answer = _read_line(conn)
-                    break
+                    answer = _read_line(conn)  # the kill closes the socket
                 except TimeoutError:
-                    timed_out = True
-                    on_timeout(pid)
-                    conn.settimeout(30)
-                    try:
-                        answer = _read_line(conn)  # the kill closes the socket
-                    except TimeoutError:
-                        answer = ""
-                    break
+                    answer = ""
         code = int(answer) if answer.strip().lstrip("-").isdigit() else KILLED
         return code, Path(log.name).read_bytes().decode(errors="replace"), timed_out
     finally:
