@@ -7,6 +7,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export KERAS_BACKEND := torch
+# Notebooks run in their own folders: a relative COURSE_DATA_DIR (the README's ../shared/data)
+# is made absolute here, from the folder make runs in.
+ifneq ($(strip $(COURSE_DATA_DIR)),)
+export COURSE_DATA_DIR := $(abspath $(COURSE_DATA_DIR))
+endif
 # Jupyter refuses to run as root (containers, CI) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
