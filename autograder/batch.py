@@ -35,6 +35,7 @@ flagged, so every student has a grade and the instructor sees whom to look at.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import os
 import shutil
 import signal
@@ -112,6 +113,7 @@ class Task:
     sandbox: bool = False
     limits: Any = None                 # autograder.sandbox.Limits, or None for its defaults
     student_info: dict = field(default_factory=dict)  # first_name, last_name, email, lms_user_id
+    warm: str | None = None            # socket of a sandbox.WarmKernels server (kernels start warm), if any
 
 
 @dataclass
@@ -158,7 +160,7 @@ def grade_one(task: Task) -> TaskResult:
         env = nbgrader_env()
         if task.sandbox:
             sandbox = _sandbox_module()
-            extra_args, extra_env = sandbox.nbgrader_args(task.limits, workdir=root)
+            extra_args, extra_env = sandbox.nbgrader_args(task.limits, workdir=root, warm=task.warm)
             args += list(extra_args)
             env.update(extra_env)
 
@@ -398,6 +400,29 @@ def autograde_assignments(course_dir: Path, assignments: list[str], students: li
 
     tasks = [(a, t) for a in batch for t in a.tasks]
     total = sum(len(a.names) for a in batch)
+    with _warm_kernels(sandbox and bool(tasks), limits) as warm:
+        for _, t in tasks:
+            t.warm = warm
+        return _run_batch(settings, batch, tasks, total, assignments, workers, executor, progress, start)
+
+
+@contextlib.contextmanager
+def _warm_kernels(wanted: bool, limits):
+    """The socket of a :class:`autograder.sandbox.WarmKernels` server for the batch's kernels, or
+    None (the kernels start cold): it runs as root only, and not with COURSE_WARM_KERNELS=0."""
+    sandbox = _sandbox_module() if wanted else None
+    if sandbox is None or not sandbox.warm_kernels_possible():
+        yield None
+        return
+    with sandbox.WarmKernels(limits) as warm:
+        if warm.problem:
+            print(f"autograde: kernels start cold: {warm.problem}", file=sys.stderr)
+        yield warm.socket
+
+
+def _run_batch(settings: CourseSettings, batch: list[_Assignment], tasks: list, total: int, assignments: list[str],
+               workers: int | None, executor: cf.Executor | None, progress: bool, start: float
+               ) -> dict[str, ClassResult]:
     bar = _progress(total, ", ".join(assignments)) if progress else None
     own = executor is None
     pool = executor or cf.ThreadPoolExecutor(max_workers=max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1)),

@@ -34,6 +34,10 @@ What the kernel inside sees (:func:`bwrap_command`):
   space than it uses), ``RLIMIT_CORE=0``; the wrapper's watchdog kills the
   sandbox above ``memory_mb`` of resident memory, ``processes`` processes or
   too much disk written, and after ``notebook_timeout`` seconds.
+
+**Warm kernels** (:class:`WarmKernels`, as root): the batch grader starts a server that has
+imported what the kernels need; a kernel is then a fork of it that joins a sandbox built exactly
+as above (with a placeholder where the kernel would be) before it runs anything of the student's.
 """
 from __future__ import annotations
 
@@ -53,6 +57,12 @@ INSIDE_SCRIPT = "/opt/course-sandbox/sandbox_kernel.py"  # where the startup cod
 IPC_DIR = "/run/kernel"  # where the kernel's unix sockets are, inside
 HOME = "/tmp/home"
 SANDBOX_UID = 1000  # the student's uid as seen inside (user-namespace mode)
+WARM_DIR = "/run/warm"  # where the warm-kernel server's socket is, inside its own sandbox
+SLOT_NAME = "course-sandbox-slot"
+# A sandbox that a warm kernel will join runs this instead of the kernel: it says that the sandbox
+# is built, then holds it open until the wrapper writes the warm kernel's exit code, and ends with
+# that code, so that bwrap ends as it would have ended with the kernel inside.
+SLOT_SCRIPT = 'echo ready; read code; exit "${code:-1}"'
 INSTALL_HINT = ("Install bubblewrap: `apt-get install -y bubblewrap` (Debian/Ubuntu; "
                 "`dnf install bubblewrap` on Fedora).")
 
@@ -149,7 +159,8 @@ def namespace_args() -> list[str]:
     return ns
 
 
-def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None) -> tuple[list[str], dict[str, str]]:
+def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None,
+                  warm: str | None = None) -> tuple[list[str], dict[str, str]]:
     """Extra command-line arguments and environment variables for ``nbgrader autograde``
     so that every kernel it starts runs sandboxed.
 
@@ -157,6 +168,7 @@ def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None) -> 
     None; it must outlive the nbgrader run) and returns
     ``(['--Execute.kernel_name=course-sandbox', '--Execute.timeout=...'], {'JUPYTER_PATH': ...})``.
     Merge the environment into ``os.environ`` (JUPYTER_PATH is prepended to any existing one).
+    ``warm``: the socket of a :class:`WarmKernels` server; the kernels are its forks.
 
     Raises:
         SandboxError: bwrap is missing or cannot create sandboxes here.
@@ -175,7 +187,8 @@ def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None) -> 
         # the wrapper (outside the sandbox) needs to import autograder; the kernel inside gets a clean environment
         "env": {"PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH", "")])),
                 # the wrapper's private folder (working copy, sockets) goes in here
-                "COURSE_SANDBOX_TMP": str(workdir.resolve())},
+                "COURSE_SANDBOX_TMP": str(workdir.resolve()),
+                **({"COURSE_WARM_KERNEL": warm} if warm else {})},
         "metadata": {"debugger": False},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
@@ -240,16 +253,40 @@ def host_font_cache() -> Path | None:
 
 
 def bwrap_command(limits: Limits, *, cwd: Path, workcopy: Path, ipc_dir: Path, passwd: Path, uid: int | None,
-                  kernel_args: list[str], mplconfig: Path | None = None) -> tuple[list[str], dict[str, str]]:
+                  kernel_args: list[str], mplconfig: Path | None = None,
+                  slot: bool = False) -> tuple[list[str], dict[str, str]]:
     """The bwrap command that starts the kernel, and the environment inside.
 
     ``uid``: the host uid the kernel drops to (privileged mode), or None.
     ``mplconfig``: a writable folder for matplotlib's settings and font list inside (a copy of
     the host's font list saves matplotlib rebuilding it in every kernel), or None.
     """
+    bwrap = _bwrap()
+    m, env, env_args = _layout(limits, passwd, mplconfig)
+    m.add("--bind", str(ipc_dir), IPC_DIR)
+    m.add("--bind", str(workcopy), str(cwd))
+    m.add("--ro-bind", str(Path(__file__).with_name("sandbox_kernel.py")), INSIDE_SCRIPT)
+    caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if uid is not None else []
+    if slot:  # a warm kernel joins this sandbox (see WarmKernels); the slot holds it open till then
+        inner, kernel_args = ["/bin/sh", "-c", SLOT_SCRIPT, SLOT_NAME], []
+    else:
+        inner = [sys.executable, INSIDE_SCRIPT, "--inside", "--limits", limits.to_json()]
+        if uid is not None:
+            inner += ["--uid", str(uid)]
+    cmd = [bwrap, *namespace_args(), "--die-with-parent", "--new-session", "--hostname", "sandbox",
+           *env_args, *m.args, "--chdir", str(cwd), *caps, "--", *inner, *kernel_args]
+    return cmd, env
+
+
+def _bwrap() -> str:
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxError(f"bubblewrap (`bwrap`) is not installed. {INSTALL_HINT}")
+    return bwrap
+
+
+def _layout(limits: Limits, passwd: Path, mplconfig: Path | None) -> tuple[_Mounts, dict[str, str], list[str]]:
+    """The read-only system, the private /tmp and HOME, and the environment, as every sandbox has them."""
     passwd = Path(passwd)
     m = _Mounts()
     for top in ("usr",):
@@ -289,9 +326,6 @@ def bwrap_command(limits: Limits, *, cwd: Path, workcopy: Path, ipc_dir: Path, p
     m.made.add(HOME)
     if mplconfig is not None:
         m.add("--bind", str(mplconfig), f"{HOME}/.config/matplotlib")
-    m.add("--bind", str(ipc_dir), IPC_DIR)
-    m.add("--bind", str(workcopy), str(cwd))
-    m.add("--ro-bind", str(Path(__file__).with_name("sandbox_kernel.py")), INSIDE_SCRIPT)
 
     env = {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
@@ -310,11 +344,111 @@ def bwrap_command(limits: Limits, *, cwd: Path, workcopy: Path, ipc_dir: Path, p
     env_args: list[str] = ["--clearenv"]
     for k, v in env.items():
         env_args += ["--setenv", k, v]
+    return m, env, env_args
 
-    caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if uid is not None else []
-    inner = [sys.executable, INSIDE_SCRIPT, "--inside", "--limits", limits.to_json()]
-    if uid is not None:
-        inner += ["--uid", str(uid)]
-    cmd = [bwrap, *namespace_args(), "--die-with-parent", "--new-session", "--hostname", "sandbox",
-           *env_args, *m.args, "--chdir", str(cwd), *caps, "--", *inner, *kernel_args]
-    return cmd, env
+
+# --- warm kernels ----------------------------------------------------------------------------
+
+def warm_kernels_possible() -> bool:
+    """Warm kernels need root (joining another sandbox's namespaces) and may be turned off with
+    ``COURSE_WARM_KERNELS=0``; otherwise every kernel starts as a new Python in its sandbox."""
+    return privileged() and os.environ.get("COURSE_WARM_KERNELS", "1") != "0" and bwrap_path() is not None
+
+
+class WarmKernels:
+    """A server whose forks are the course's kernels, warm: it has imported ipykernel, numpy,
+    matplotlib, torch and Keras once (4-5 s that every grading kernel spent again).
+
+    It runs in a sandbox of its own, laid out like a kernel's (the same read-only system, ``/tmp``,
+    ``HOME`` and environment, so what the imports cached is valid inside a kernel's sandbox), but
+    in the host's pid namespace and as root: it never runs student code.  For each kernel the
+    wrapper (:mod:`autograder.sandbox_kernel`) builds the kernel's sandbox exactly as for a cold
+    start, with a placeholder (the *slot*) in place of the kernel, and asks the server over a unix
+    socket (in a 0700 folder); the server forks, the fork joins every namespace of the slot
+    (``setns``: mount, pid, network, ipc, uts, cgroup) and its root folder, forks the kernel into
+    the sandbox's pid namespace, which sets the same limits as a cold kernel, drops every
+    capability and root, installs the integrity guard and starts ipykernel.  The kernel dies with
+    the sandbox, as a cold one does.
+
+    Use it as a context manager around a batch; :attr:`socket` is None if it could not start
+    (:attr:`problem` says why) and the kernels then start cold.
+    """
+
+    def __init__(self, limits: Limits | None = None, start_timeout: float = 180.0) -> None:
+        self.limits = limits or Limits()
+        self.start_timeout = start_timeout
+        self.socket: str | None = None
+        self.problem = ""
+        self.proc: subprocess.Popen | None = None
+        self.folder: Path | None = None
+
+    def __enter__(self) -> "WarmKernels":
+        try:
+            self.start()
+        except Exception as err:  # noqa: BLE001 (cold kernels still grade correctly)
+            self.problem = f"{type(err).__name__}: {err}"
+            self.close()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> str:
+        import select
+
+        if not warm_kernels_possible():
+            raise SandboxError("warm kernels need root and COURSE_WARM_KERNELS not set to 0")
+        self.folder = Path(tempfile.mkdtemp(prefix="course-warm-"))  # 0700: only root reaches the socket
+        (self.folder / "sock").mkdir(mode=0o700)
+        (self.folder / "passwd").write_text("root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                                            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+        (self.folder / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
+        mplconfig = self.folder / "matplotlib"
+        mplconfig.mkdir()
+        fonts = host_font_cache()
+        if fonts is not None:
+            shutil.copyfile(fonts, mplconfig / fonts.name)
+        m, _, env_args = _layout(self.limits, self.folder / "passwd", mplconfig)
+        m.add("--bind", str(self.folder / "sock"), WARM_DIR)
+        m.add("--ro-bind", str(Path(__file__).with_name("sandbox_kernel.py")), INSIDE_SCRIPT)
+        cmd = [_bwrap(), "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session",
+               *env_args, *m.args, "--chdir", HOME, "--cap-add", "ALL", "--",
+               sys.executable, INSIDE_SCRIPT, "--warm-server", f"{WARM_DIR}/socket"]
+        log = open(self.folder / "log", "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+        log.close()
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.start_timeout)
+        line = self.proc.stdout.readline() if ready else b""
+        if line.strip() != b"ready":
+            tail = (self.folder / "log").read_text(errors="replace")[-2000:]
+            raise SandboxError(f"the warm-kernel server did not start ({'timed out' if not ready else 'exited'}): "
+                               f"{tail.strip() or 'no output'}")
+        self.socket = str(self.folder / "sock" / "socket")
+        return self.socket
+
+    def log(self) -> str:
+        """The server's log: a line per kernel started, and its problems."""
+        try:
+            return (self.folder / "log").read_text(errors="replace") if self.folder is not None else ""
+        except OSError:
+            return ""
+
+    def kernels_started(self) -> int:
+        from autograder.sandbox_kernel import STARTED
+
+        return self.log().count(STARTED + " ")
+
+    def close(self) -> None:
+        self.socket = None
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()  # the server ends when its stdin closes
+                self.proc.wait(10)
+            except Exception:  # noqa: BLE001
+                self.proc.kill()
+                self.proc.wait()
+            self.proc.stdout.close()
+            self.proc = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None

@@ -30,7 +30,14 @@ process nbgrader (jupyter_client) starts, signals and kills, and it:
    nbgrader scores those cells 0, finishes the notebook and grades the student normally,
    instead of failing that student's whole submission with ``DeadKernelError``.
 
-Inside the sandbox (``--inside``), before the kernel starts, this file drops root to the
+With a warm-kernel server (``COURSE_WARM_KERNEL``: its socket; see
+:class:`autograder.sandbox.WarmKernels`), step 2 starts the sandbox with a *slot* (a shell that
+waits) instead of the kernel, and the server's fork joins the slot's namespaces and starts the
+kernel there (:func:`warm_server_main`); it reports the kernel's pid and, at the end, its exit
+code, which the wrapper hands to the slot, so that bwrap ends as it would have with the kernel
+inside.  If the server cannot be reached, the kernel starts cold.
+
+Inside the sandbox (``--inside``, or in the warm kernel), before the kernel starts, this file drops root to the
 sandbox uid and installs the **integrity guard** (:func:`install_guard`): student code runs
 in the same interpreter as the hidden tests, so it could replace ``np.allclose``,
 ``numpy.testing``, ``course.feedback.check``, a builtin, or a function's ``__code__`` and
@@ -315,6 +322,162 @@ def inside_main(argv: list[str]) -> None:
 
 
 # ============================================================================================
+# the warm-kernel server (in a sandbox of its own, as root; see autograder.sandbox.WarmKernels)
+# ============================================================================================
+
+# What the course's notebooks import; a kernel forked from the server finds them imported.  Not
+# matplotlib_inline.backend_inline: importing it hooks figures into the running IPython shell, and
+# the server has none (a kernel that found it imported would show no plots).
+WARM_IMPORTS = ("numpy", "numpy.testing", "scipy.special", "matplotlib.pyplot", "ipywidgets", "pooch",
+                "ipykernel.kernelapp", "torch", "keras")
+SLOT_NAME = "course-sandbox-slot"  # as in autograder.sandbox (not imported in here: stdlib only)
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+STARTED = "warm-kernel server: started kernel"  # a line of the server's log per kernel
+
+
+def rlimits(limits: dict, nproc: int) -> list[tuple[str, int, int]]:
+    """The resource limits of a sandboxed kernel, (RLIMIT name, soft, hard), from Limits' fields."""
+    mb, address_space = 2**20, limits["address_space_mb"]
+    return [("RLIMIT_CORE", 0, 0), ("RLIMIT_CPU", limits["cpu_seconds"], limits["cpu_seconds"] + 5),
+            ("RLIMIT_FSIZE", limits["file_size_mb"] * mb, limits["file_size_mb"] * mb),
+            ("RLIMIT_AS", address_space * mb, address_space * mb), ("RLIMIT_NPROC", nproc, nproc)]
+
+
+def confine(limits: list, libc) -> None:
+    """In the process that becomes the kernel: the limits, first to be killed when memory runs out,
+    killed with its parent."""
+    import resource
+    import signal
+
+    for name, soft, hard in limits:
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
+    libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+
+
+def warm_server_main(argv: list[str]) -> None:
+    """Import what the kernels need, then fork a kernel for every request on the socket ``argv[0]``;
+    end when stdin closes."""
+    import importlib
+    import select
+    import signal
+    import socket
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here in sys.path:
+        sys.path.remove(here)
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel sets it
+    for name in WARM_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except Exception as err:  # noqa: BLE001 (a kernel imports it itself, or fails as it would cold)
+            sys.stderr.write(f"warm-kernel server: cannot import {name}: {err!r}\n")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server.bind(argv[0])
+    os.chmod(argv[0], 0o600)
+    server.listen(64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # its forks are reaped by the kernel
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    while True:
+        ready, _, _ = select.select([server, 0], [], [])
+        if 0 in ready and not os.read(0, 4096):
+            return
+        if server not in ready:
+            continue
+        conn, _ = server.accept()
+        try:
+            conn.settimeout(10)
+            data, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+            request = json.loads(data)
+        except Exception as err:  # noqa: BLE001
+            sys.stderr.write(f"warm-kernel server: bad request: {err!r}\n")
+            conn.close()
+            continue
+        if os.fork() == 0:
+            code = 1
+            try:
+                server.close()
+                code = _warm_child(request, conn, fds)
+            except BaseException as err:  # noqa: BLE001
+                try:
+                    conn.send(json.dumps({"error": f"{type(err).__name__}: {err}"}).encode())
+                except OSError:
+                    pass
+            finally:
+                os._exit(code)
+        conn.close()
+        for fd in fds:
+            os.close(fd)
+
+
+def _warm_child(request: dict, conn, fds: list[int]) -> int:
+    """Join the slot's sandbox, fork the kernel into it, report its pid and, later, its exit code."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    libc = ctypes.CDLL(None, use_errno=True)
+    slot = int(request["slot"])
+    with open(f"/proc/{slot}/cmdline", "rb") as f:
+        if SLOT_NAME.encode() not in f.read():
+            raise RuntimeError(f"process {slot} is not a sandbox slot")
+    names = ("ipc", "uts", "net", "cgroup", "pid", "mnt")  # the mount namespace last: /proc changes with it
+    ns = [os.open(f"/proc/{slot}/ns/{n}", os.O_RDONLY) for n in names]
+    root = os.open(f"/proc/{slot}/root", os.O_RDONLY | os.O_DIRECTORY)
+    for name, fd in zip(names, ns):
+        if libc.setns(fd, 0) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"setns({name}): {os.strerror(err)}")
+        os.close(fd)
+    os.fchdir(root)
+    os.chroot(".")
+    os.close(root)
+    os.chdir(request["cwd"])
+    pid = os.fork()  # the first process of this pid namespace to be the kernel
+    if pid == 0:
+        try:
+            _warm_kernel(request, conn, fds, libc)
+        finally:
+            os._exit(1)
+    conn.send(json.dumps({"pid": pid}).encode())
+    sys.stderr.write(f"{STARTED} {pid} in the sandbox of process {slot}\n")
+    sys.stderr.flush()
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    try:
+        conn.send(json.dumps({"status": 128 - code if code < 0 else code}).encode())
+    except OSError:
+        pass
+    return 0
+
+
+def _warm_kernel(request: dict, conn, fds: list[int], libc) -> None:
+    """The kernel, in the sandbox: what a cold kernel gets from bwrap and the wrapper, then the
+    same start (drop root, HOME, the guard, ipykernel)."""
+    os.setsid()
+    for i, fd in enumerate(fds[:3]):
+        os.dup2(fd, i)
+    conn.detach()
+    os.closerange(3, 1 << 20)
+    confine(request["rlimits"], libc)
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    for cap in range(64):  # as bwrap leaves a kernel: no capability can come back
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    try:
+        inside_main([*request["argv"], "--uid", str(int(request["uid"]))])
+    except SystemExit as end:
+        os._exit(end.code if isinstance(end.code, int) else 0 if end.code is None else 1)
+    os._exit(0)
+
+
+# ============================================================================================
 # outside: the wrapper nbgrader starts
 # ============================================================================================
 
@@ -370,6 +533,10 @@ class Wrapper:
         self.interrupted_at = None
         self.interrupt_requested = False
         self.started = None
+        # a warm kernel: a fork of the server at this socket joins the sandbox (autograder.sandbox.WarmKernels)
+        self.warm = os.environ.get("COURSE_WARM_KERNEL") if sandbox.privileged() else None
+        self.kernel_pid: int | None = None
+        self.warm_conn = None
 
     @property
     def session(self):
@@ -432,12 +599,15 @@ class Wrapper:
                     os.lchown(name, self.uid, self.uid)
         self.work = work
         self.work_start = self._du(self.private)
-        cmd, _ = self.sandbox.bwrap_command(
-            self.limits, cwd=self.cwd, workcopy=work, ipc_dir=ipc, passwd=os.path.join(self.private, "passwd"),
-            uid=self.uid, kernel_args=["-f", f"{self.sandbox.IPC_DIR}/kernel.json", *self.kernel_args],
-            mplconfig=mplconfig)
+        self.inner_args = ["-f", f"{self.sandbox.IPC_DIR}/kernel.json", *self.kernel_args]
+
+        def command(slot: bool) -> tuple[list[str], dict]:
+            return self.sandbox.bwrap_command(
+                self.limits, cwd=self.cwd, workcopy=work, ipc_dir=ipc, passwd=os.path.join(self.private, "passwd"),
+                uid=self.uid, kernel_args=self.inner_args, mplconfig=mplconfig, slot=slot)
+
+        self.command = command
         self.ipc = ipc
-        return cmd
 
     @staticmethod
     def _du(path: str) -> int:
@@ -465,37 +635,115 @@ class Wrapper:
                 pass
         return mine + extra
 
+    def _rlimits(self, nproc: int) -> list[tuple[str, int, int]]:
+        return rlimits({**json.loads(self.limits.to_json()), "address_space_mb": self.limits.address_space_mb}, nproc)
+
     def _preexec(self, nproc: int):
         import ctypes
-        import resource
-        import signal
 
-        limits = self.limits
-        mb = 2**20
+        limits = self._rlimits(nproc)
 
         def run():
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2)
-            resource.setrlimit(resource.RLIMIT_AS, (limits.address_space_mb * mb,) * 2)
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-            try:
-                with open("/proc/self/oom_score_adj", "w") as f:
-                    f.write("1000")
-            except OSError:
-                pass
-            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+            confine(limits, ctypes.CDLL(None, use_errno=True))
 
         return run
 
-    def start(self, cmd: list[str]) -> None:
+    def start(self) -> None:
         import subprocess
         import time
 
+        nproc = self._nproc_limit()
+        if self.warm:
+            try:
+                self._start_warm(nproc)
+                return
+            except Exception as err:  # noqa: BLE001 (a cold kernel grades the same)
+                sys.stderr.write(f"course-sandbox: no warm kernel ({err}); starting a new one\n")
+                self._end_warm()
+        cmd, _ = self.command(False)
         # stdout: only ipykernel's banner for terminals; stderr (crashes) goes to nbgrader's log
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True,
-                                     preexec_fn=self._preexec(self._nproc_limit()))
+                                     preexec_fn=self._preexec(nproc))
         self.started = time.monotonic()
+
+    def _start_warm(self, nproc: int) -> None:
+        """The sandbox with a slot in it, and a fork of the warm-kernel server that joins it."""
+        import select
+        import socket
+        import subprocess
+        import time
+
+        import psutil
+
+        cmd, env = self.command(True)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
+                                     preexec_fn=self._preexec(nproc))
+        self.started = time.monotonic()
+        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
+        if not ready or self.proc.stdout.readline().strip() != b"ready":
+            raise RuntimeError(f"the sandbox did not start (exit code {self.proc.poll()})")
+        slots = [p for p in psutil.Process(self.proc.pid).children(recursive=True)  # not bwrap's own
+                 if p.cmdline()[-1:] == [self.sandbox.SLOT_NAME] and "bwrap" not in p.cmdline()[0]]
+        if len(slots) != 1:
+            raise RuntimeError("the sandbox's slot process was not found")
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        conn.settimeout(30)
+        conn.connect(self.warm)
+        self.warm_conn = conn
+        request = {"slot": slots[0].pid, "cwd": self.cwd, "env": env, "uid": self.uid, "argv": self.inner_args,
+                   "rlimits": self._rlimits(nproc)}
+        with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
+            socket.send_fds(conn, [json.dumps(request).encode()], [null_in.fileno(), null_out.fileno(), 2])
+        reply = json.loads(conn.recv(1 << 16) or b"{}")
+        if "pid" not in reply:
+            raise RuntimeError(reply.get("error") or "the warm-kernel server did not answer")
+        self.kernel_pid = int(reply["pid"])
+        conn.setblocking(False)
+
+    def _warm_report(self) -> None:
+        """The server's fork says how the kernel ended: end the slot with that code (so bwrap ends)."""
+        try:
+            data = self.warm_conn.recv(1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        try:
+            code = int(json.loads(data)["status"])
+        except (ValueError, KeyError, TypeError):  # no report (the server's fork was killed): so was the kernel
+            code = 137
+        self._end_warm(code)
+
+    def _end_warm(self, code: int = 1) -> None:
+        if self.warm_conn is not None:
+            self.warm_conn.close()
+            self.warm_conn = None
+        if self.proc is not None and self.proc.stdin is not None:
+            try:
+                self.proc.stdin.write(f"{code}\n".encode())
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            if self.kernel_pid is None:  # the slot of a warm start that failed
+                self._kill("no warm kernel")
+                self.proc.wait()
+                self.proc.stdout.close()
+                self.proc = None
+                self.dead_reason = ""
+
+    def _family(self) -> list:
+        """Every process of the sandbox: bwrap's, and the warm kernel with its children."""
+        import psutil
+
+        procs = []
+        for pid in (self.proc.pid if self.proc is not None else None, self.kernel_pid):
+            try:
+                if pid is not None:
+                    top = psutil.Process(pid)
+                    procs += ([top] if pid == self.kernel_pid else []) + top.children(recursive=True)
+            except psutil.Error:
+                pass
+        return procs
 
     # --- sockets ----------------------------------------------------------------------------
     def _sockets(self) -> None:
@@ -616,15 +864,9 @@ class Wrapper:
     def _kill(self, reason: str) -> None:
         import signal
 
-        import psutil
-
         if not self.dead_reason:
             self.dead_reason = reason
-        try:
-            procs = psutil.Process(self.proc.pid).children(recursive=True)
-        except psutil.Error:
-            procs = []
-        for p in [self.proc, *procs]:
+        for p in [self.proc, *self._family()]:
             try:
                 os.kill(p.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -726,6 +968,8 @@ class Wrapper:
         import psutil
 
         try:
+            if self.kernel_pid is not None:
+                return psutil.Process(self.kernel_pid)
             for p in psutil.Process(self.proc.pid).children(recursive=True):
                 cmd = p.cmdline()
                 if "--inside" in cmd and "bwrap" not in os.path.basename(cmd[0]):
@@ -747,10 +991,7 @@ class Wrapper:
             self._kill("a cell ran longer than the time limit and did not stop when interrupted "
                        "(an endless loop that catches KeyboardInterrupt?)")
             return
-        try:
-            procs = psutil.Process(self.proc.pid).children(recursive=True)
-        except psutil.Error:
-            return
+        procs = self._family()
         # tasks first (cheap), then memory: resident memory of all processes; when the kernel has
         # forked, the proportional share (PSS), so that pages shared after fork() count once
         tasks, infos = 0, []
@@ -806,9 +1047,9 @@ class Wrapper:
         signal.signal(signal.SIGINT, on_int)
         signal.signal(signal.SIGTERM, on_term)
         try:
-            cmd = self._prepare()
+            self._prepare()
             self._sockets()
-            self.start(cmd)
+            self.start()
             poller_channels = list(CHANNELS)
             last_watch = last_disk = 0.0
             while True:
@@ -818,6 +1059,8 @@ class Wrapper:
                         poller.register(self.front[ch], zmq.POLLIN)
                     if ch in self.back:
                         poller.register(self.back[ch], zmq.POLLIN)
+                if self.warm_conn is not None:
+                    poller.register(self.warm_conn.fileno(), zmq.POLLIN)
                 try:  # when nbgrader has asked the kernel to stop, notice its end sooner
                     events = dict(poller.poll(20 if self.shutting_down else 100))
                 except zmq.ZMQError:
@@ -838,6 +1081,8 @@ class Wrapper:
                             except zmq.Again:
                                 break
                             self._from_kernel(ch, frames)
+                if self.warm_conn is not None and self.warm_conn.fileno() in events:
+                    self._warm_report()
                 if self.interrupt_requested:
                     self._safely(self._interrupt)
                 now = time.monotonic()
@@ -887,6 +1132,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--inside":
         inside_main(argv[1:])
+        return 0
+    if argv and argv[0] == "--warm-server":
+        warm_server_main(argv[1:])
         return 0
     import ctypes
     import signal

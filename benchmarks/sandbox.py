@@ -13,11 +13,15 @@ does (jupyter_client, a kernel in the notebook's folder), and prints the median 
 * ``stop``: an immediate stop, as the batch grader does it;
 
 and the difference per kernel.  A student's whole course is 5 notebooks, so 5 times the
-difference is the sandbox's cost per student.  Run it with COURSE_DATA_DIR set.
+difference is the sandbox's cost per student.  As root it also starts ``warm`` kernels: the
+sandboxed kernel as a fork of :class:`autograder.sandbox.WarmKernels` (the batch grader's
+default there), which has imported numpy, torch, Keras and matplotlib already.  Run it with
+COURSE_DATA_DIR set.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import tempfile
@@ -61,26 +65,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "torch")
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
-        _, env = sandbox.nbgrader_args(workdir=Path(tmp))
-        os.environ.update(env)
+    warm = sandbox.WarmKernels() if sandbox.warm_kernels_possible() else contextlib.nullcontext()
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp, warm:
+        specs = {"sandbox": sandbox.nbgrader_args(workdir=Path(tmp) / "cold")[1]}
+        if isinstance(warm, sandbox.WarmKernels) and warm.socket:
+            specs["warm"] = sandbox.nbgrader_args(workdir=Path(tmp) / "warm", warm=warm.socket)[1]
         folder = Path(tmp) / "notebook"
         folder.mkdir()
-        runs: dict[str, list[dict[str, float]]] = {"plain": [], "sandbox": []}
-        for _ in range(args.repeat):  # alternately, so that a busy moment hits both
+        runs: dict[str, list[dict[str, float]]] = {"plain": [], **{kind: [] for kind in specs}}
+        for _ in range(args.repeat):  # alternately, so that a busy moment hits all
             runs["plain"].append(one_kernel("python3", folder))
-            runs["sandbox"].append(one_kernel(sandbox.KERNEL_NAME, folder))
+            for kind, env in specs.items():  # the same kernel name; JUPYTER_PATH says which spec
+                os.environ.update(env)
+                runs[kind].append(one_kernel(sandbox.KERNEL_NAME, folder))
     steps = ["start", "first cell", "imports", "stop"]
     median = {kind: {s: statistics.median(r[s] for r in rs) for s in steps} for kind, rs in runs.items()}
-    print(f"median of {args.repeat} kernels each, seconds")
-    print(f"{'step':12} {'plain':>8} {'sandbox':>8} {'extra':>8}")
-    for s in steps:
-        print(f"{s:12} {median['plain'][s]:8.2f} {median['sandbox'][s]:8.2f} "
-              f"{median['sandbox'][s] - median['plain'][s]:+8.2f}")
+    kinds = list(runs)[1:]
+    print(f"median of {args.repeat} kernels each, seconds (extra: against plain)")
+    print(f"{'step':12} {'plain':>8}" + "".join(f" {k:>8} {'extra':>7}" for k in kinds))
     total = {k: sum(m.values()) for k, m in median.items()}
-    extra = total["sandbox"] - total["plain"]
-    print(f"{'total':12} {total['plain']:8.2f} {total['sandbox']:8.2f} {extra:+8.2f}")
-    print(f"sandbox cost per kernel: {extra:+.2f} s; per student (5 notebooks): {5 * extra:+.1f} s")
+    for s in [*steps, "total"]:
+        row = total if s == "total" else {k: median[k][s] for k in runs}
+        print(f"{s:12} {row['plain']:8.2f}" + "".join(f" {row[k]:8.2f} {row[k] - row['plain']:+7.2f}" for k in kinds))
+    for k in kinds:
+        extra = total[k] - total["plain"]
+        print(f"{k} kernel against plain: {extra:+.2f} s per kernel; per student (5 notebooks): {5 * extra:+.1f} s")
     return 0
 
 

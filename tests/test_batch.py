@@ -175,6 +175,69 @@ def test_sandboxed_grades_equal_serial(course, serial, tmp_path):
     assert root.grades(A) == serial.grades(A)
 
 
+def _outputs(root: Path, student: str) -> list:
+    """Every cell's outputs in the autograded notebook, without what differs between any two runs."""
+    import re
+
+    nb = nbformat.read(root / "autograded" / student / A / f"{NB}.ipynb", as_version=4)
+    cells = []
+    for cell in nb.cells:
+        outs = []
+        for out in cell.get("outputs", []):  # how printed text was cut into messages is timing
+            if out["output_type"] == "stream" and outs and outs[-1].get("name") == out["name"]:
+                outs[-1] = {**outs[-1], "text": outs[-1]["text"] + out["text"]}
+            else:
+                outs.append(dict(out))
+        cells.append(outs)
+    text = json.dumps(cells, sort_keys=True)
+    return json.loads(re.sub(r"ipykernel_\d+", "ipykernel_N", text))  # the kernel's pid in the traceback
+
+
+def test_warm_kernels_grade_exactly_like_cold_ones(course, tmp_path, monkeypatch):
+    """The batch's kernels are forks of a warm-kernel server (as root): the same grades, the same
+    feedback, plots included, as kernels started cold, and every kernel of the batch was warm."""
+    why = _sandbox_ready()
+    assert not why, f"the sandbox cannot run here: {why}"
+    from autograder import sandbox
+
+    assert sandbox.warm_kernels_possible(), "warm kernels need root (CI runs as root)"
+    started = []
+
+    class Recording(sandbox.WarmKernels):
+        def close(self):
+            started.append(self.kernels_started())
+            super().close()
+
+    roots = {}
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # conftest's Agg would hide the plots: the kernels' own
+    for mode in ("cold", "warm"):
+        monkeypatch.setenv("COURSE_WARM_KERNELS", "0" if mode == "cold" else "1")
+        monkeypatch.setattr(sandbox, "WarmKernels", Recording)
+        roots[mode] = course.copy(tmp_path / mode)
+        result = batch.autograde_class(roots[mode].path, A, workers=2, sandbox=True, progress=False)
+        assert result.failed == [], result.summary()
+        assert not [s for s, r in result.students.items() if "no warm kernel" in r.log]
+    assert started == [3], "one warm kernel per student, none cold"
+    for sid in ("solution", "blank", "wrong"):
+        assert gradebook_rows(roots["warm"].path, sid) == gradebook_rows(roots["cold"].path, sid)
+        warm, cold = _outputs(roots["warm"].path, sid), _outputs(roots["cold"].path, sid)
+        assert warm == cold, sid
+    images = [o for cell in _outputs(roots["warm"].path, "solution") for o in cell if "image/png" in o.get("data", {})]
+    assert images, "the decision-boundary plot is in the feedback"
+
+
+def test_without_root_kernels_start_cold(monkeypatch):
+    from autograder import sandbox
+
+    monkeypatch.setattr(sandbox, "privileged", lambda: False)
+    assert not sandbox.warm_kernels_possible()
+    with batch._warm_kernels(True, None) as socket:
+        assert socket is None
+    monkeypatch.undo()
+    monkeypatch.setenv("COURSE_WARM_KERNELS", "0")
+    assert not sandbox.warm_kernels_possible()
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 def _solution(course: CourseRoot) -> nbformat.NotebookNode:

@@ -1,12 +1,14 @@
 """Red team: hostile submissions (autograder/red_team.py) are contained by the sandbox.
 
 One ``nbgrader autograde`` run, sandboxed, grades every hostile student plus an honest
-correct one (``solution``) and an honest blank one (``blank``).  Everything is checked from
+correct one (``solution``) and an honest blank one (``blank``); as root, a second run grades
+them again with warm kernels (forks of ``sandbox.WarmKernels``, the batch grader's default).  Everything is checked from
 outside: files, the network listener, processes, grades, and what ended up in the
 autograded notebooks.  If bubblewrap is missing, these tests fail (they never skip).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import socket
@@ -44,7 +46,7 @@ def _sandbox_processes(root: Path) -> list[psutil.Process]:
     for p in psutil.process_iter(["cmdline", "uids"]):
         try:
             cmd = " ".join(p.info["cmdline"] or [])
-            if ("autograder.sandbox_kernel" in cmd or "bwrap" in cmd or "--inside" in cmd
+            if ("autograder.sandbox_kernel" in cmd or "bwrap" in cmd or "--inside" in cmd or "--warm-server" in cmd
                     or 200000 <= p.info["uids"].real < 260000) and p.cwd().startswith(str(root)):
                 out.append(p)
         except (psutil.Error, AttributeError):
@@ -87,10 +89,16 @@ class Listener:
         self.sock.close()
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+@pytest.fixture(scope="module", params=["cold", "warm"] if sandbox.warm_kernels_possible() else ["cold"])
+def graded(request, tmp_path_factory):
     if not sandbox.available():
         pytest.fail(f"the sandbox cannot run here: {sandbox._probe()}")
+    with sandbox.WarmKernels(LIMITS) if request.param == "warm" else contextlib.nullcontext() as warm:
+        assert warm is None or warm.socket, f"the warm-kernel server did not start: {warm.problem}"
+        yield from _graded(tmp_path_factory, warm)
+
+
+def _graded(tmp_path_factory, warm):
     tmp = tmp_path_factory.mktemp("red_team")
     root = CourseRoot.create(tmp / "course", [ASSIGNMENT])
     root.generate(ASSIGNMENT)
@@ -121,13 +129,15 @@ def graded(tmp_path_factory):
     before = {k: _sha(p) for k, p in watched.items() if p.exists()}
     private_tmp = tmp / "tmpdir"  # where the wrappers make their private folders
     private_tmp.mkdir()
-    args, env = sandbox.nbgrader_args(LIMITS, tmp / "spec")
+    args, env = sandbox.nbgrader_args(LIMITS, tmp / "spec", warm=warm.socket if warm else None)
     start = time.monotonic()
     proc = run_nbgrader(root.path, "autograde", ASSIGNMENT, "--force", *args,
                         env_extra={**env, "TMPDIR": str(private_tmp)})
     seconds = time.monotonic() - start
     listener.close()
     time.sleep(1)
+    if warm:  # every student's kernel was a warm one
+        assert warm.kernels_started() == len(HONEST) + len(attacks), warm.log()[-3000:]
     yield {
         "root": root, "proc": proc, "seconds": seconds, "listener": listener, "watched": watched, "before": before,
         "grades": root.grades(ASSIGNMENT), "attacks": attacks, "private_tmp": private_tmp, "secret": secret,

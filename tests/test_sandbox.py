@@ -28,10 +28,10 @@ REPO = Path(__file__).resolve().parents[1]
 class Kernel:
     """A kernel started through the sandbox kernel spec, in a folder of its own."""
 
-    def __init__(self, limits: sandbox.Limits, tmp: Path, spec: Path | None = None):
+    def __init__(self, limits: sandbox.Limits, tmp: Path, spec: Path | None = None, warm: str | None = None):
         from jupyter_client.manager import KernelManager
 
-        _, env = sandbox.nbgrader_args(limits, spec or tmp / "spec")
+        _, env = sandbox.nbgrader_args(limits, spec or tmp / "spec", warm=warm)
         self.saved_path = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = env["JUPYTER_PATH"]  # where KernelManager finds the spec
         self.cwd = tmp / "work"
@@ -75,19 +75,48 @@ class Kernel:
             os.environ["JUPYTER_PATH"] = self.saved_path
 
 
+# Every kernel test runs with a kernel started cold (a new Python in its sandbox) and, where
+# warm kernels exist (as root), with a warm one (a fork of sandbox.WarmKernels that joined it).
+MODES = ["cold", "warm"] if sandbox.warm_kernels_possible() else ["cold"]
+
+
 @pytest.fixture(scope="module")
-def kernel(tmp_path_factory):
+def warm_server():
+    with sandbox.WarmKernels() as server:
+        assert server.socket, f"the warm-kernel server did not start: {server.problem}"
+        yield server
+
+
+@pytest.fixture(scope="module", params=MODES)
+def kernel(request, tmp_path_factory):
     if not sandbox.available():
         pytest.fail(f"the sandbox cannot run here: {sandbox._probe()}")
-    k = Kernel(sandbox.Limits(), tmp_path_factory.mktemp("kernel"))
+    warm = request.getfixturevalue("warm_server").socket if request.param == "warm" else None
+    k = Kernel(sandbox.Limits(), tmp_path_factory.mktemp("kernel"), warm=warm)
     yield k
     k.close()
 
 
-def small_kernel(tmp_path, **limits) -> Kernel:
+@pytest.fixture(params=MODES)
+def small_kernel(request, tmp_path):
+    """small_kernel(**limits): a kernel of its own with these limits, cold or warm."""
     if not sandbox.available():
         pytest.fail(f"the sandbox cannot run here: {sandbox._probe()}")
-    return Kernel(sandbox.Limits(**limits), tmp_path)
+    warm = request.getfixturevalue("warm_server").socket if request.param == "warm" else None
+    return lambda **limits: Kernel(sandbox.Limits(**limits), tmp_path, warm=warm)
+
+
+def family(k: Kernel) -> dict[int, float]:
+    """Every process of a kernel's sandbox: the wrapper and its descendants, and (a warm kernel is
+    not the wrapper's descendant) every process of the sandbox's own uid, with their start times."""
+    wrapper = psutil.Process(k.km.provisioner.process.pid)
+    found = {wrapper.pid: wrapper.create_time()}
+    note_children(wrapper.pid, found)
+    uid = k.value("__import__('os').getuid()")
+    for p in psutil.process_iter(["uids", "create_time"]):
+        if sandbox.privileged() and p.info["uids"] and p.info["uids"].real == uid:
+            found[p.pid] = p.info["create_time"]
+    return found
 
 
 def test_bubblewrap_available():
@@ -160,11 +189,15 @@ def test_working_copy_is_private_and_writable(kernel):
 
 def test_runs_as_an_unprivileged_user(kernel):
     assert kernel.run("import os")[0] == "ok"
-    assert kernel.value("os.getuid()") != 0
-    for p in psutil.process_iter(["cmdline", "uids"]):
-        cmd = p.info["cmdline"] or []
-        if "--inside" in cmd and "bwrap" not in os.path.basename(cmd[0]) and sandbox.privileged():
-            assert p.info["uids"].real >= 200000
+    uid = kernel.value("os.getuid()")
+    assert uid != 0 and kernel.value("os.geteuid()") == uid
+    status = kernel.value("open('/proc/self/status').read()")
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    assert int(fields["CapEff"], 16) == 0 and int(fields["CapPrm"], 16) == 0, fields
+    assert fields["NoNewPrivs"].strip() == "1"  # so no setuid or file-capability program gives any back
+    if sandbox.privileged():  # the kernel's own uid, the same seen from outside
+        assert uid >= 200000
+        assert any(p.info["uids"].real == uid for p in psutil.process_iter(["uids"]))
 
 
 def test_cannot_open_a_socket(kernel):
@@ -189,8 +222,8 @@ def test_cannot_write_the_environment(kernel):
         assert not Path(path).exists()
 
 
-def test_integrity_guard_catches_monkeypatching(tmp_path):
-    k = small_kernel(tmp_path)
+def test_integrity_guard_catches_monkeypatching(small_kernel):
+    k = small_kernel()
     try:
         assert k.run("import numpy as np\nfrom course.feedback import check")[0] == "ok"
         status, _, _ = k.run("np.allclose = lambda *a, **kw: True")
@@ -204,6 +237,39 @@ def test_integrity_guard_catches_monkeypatching(tmp_path):
         k.close()
 
 
+def test_warm_kernels_start_with_the_course_libraries_imported(kernel, request):
+    """A warm kernel is a fork of the server (keras, torch, matplotlib already imported: the
+    4 s of `import keras` are gone); a cold one imports them itself."""
+    warm = request.node.callspec.params["kernel"] == "warm"
+    assert kernel.value("sorted(m for m in ('keras', 'torch', 'matplotlib.pyplot') if m in __import__('sys').modules)"
+                        ) == (["keras", "matplotlib.pyplot", "torch"] if warm else [])
+    status, text, _ = kernel.run("import keras\nprint(keras.backend.backend(), keras.ops.sum(keras.ops.ones(3)))")
+    assert status == "ok" and text.startswith("torch"), text
+    if warm:  # it dropped every capability, even from the bounding set, before any student code
+        status = kernel.value("open('/proc/self/status').read()")
+        assert "CapBnd:\t0000000000000000" in status and "CapEff:\t0000000000000000" in status
+
+
+def test_a_missing_warm_server_means_a_cold_kernel(tmp_path):
+    k = Kernel(sandbox.Limits(), tmp_path, warm=str(tmp_path / "no-such-socket"))
+    try:
+        assert k.value("'keras' in __import__('sys').modules") is False  # started cold, and works
+        assert k.value("6 * 7") == 42
+    finally:
+        k.close()
+
+
+def test_a_kernel_that_exits_is_reported(small_kernel):
+    k = small_kernel()
+    try:
+        status, text, reply = k.run("import os\nos._exit(3)")
+        assert status == "error" and reply["ename"] == "KernelDied" and "exit code 3" in text, text
+        status, text, _ = k.run("1 + 1")
+        assert status == "error" and "earlier cell" in text
+    finally:
+        k.close()
+
+
 def test_guard_allows_ordinary_code(kernel):
     status, text, _ = kernel.run(
         "import numpy as np, scipy.special, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
@@ -213,8 +279,8 @@ def test_guard_allows_ordinary_code(kernel):
     assert status == "ok" and "fine" in text, text
 
 
-def test_memory_limit_stops_the_kernel(tmp_path):
-    k = small_kernel(tmp_path, memory_mb=400)
+def test_memory_limit_stops_the_kernel(small_kernel):
+    k = small_kernel(memory_mb=400)
     try:
         status, text, reply = k.run("import numpy as np\nx = [np.ones(2**25) for _ in range(40)]")  # 10 GB
         assert status == "error" and reply["ename"] == "KernelDied" and "400 MB of memory" in text, text
@@ -224,19 +290,25 @@ def test_memory_limit_stops_the_kernel(tmp_path):
         k.close()
 
 
-def test_process_limit_stops_a_fork_bomb(tmp_path):
-    k = small_kernel(tmp_path, processes=48)
+def test_process_limit_stops_a_fork_bomb(small_kernel):
+    k = small_kernel(processes=48)
     try:
+        before = family(k)
+        uid = k.value("__import__('os').getuid()") if sandbox.privileged() else None
         status, text, reply = k.run("import os\nwhile True:\n    os.fork()", timeout=60)
         assert status == "error" and "processes" in text, text
     finally:
         k.close()
-    assert not [p for p in psutil.process_iter(["cmdline"]) if "--inside" in (p.info["cmdline"] or [])
-                and str(tmp_path) in " ".join(p.info["cmdline"] or [])]
+    deadline = time.monotonic() + 10
+    while alive(before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(before)
+    if uid is not None:  # none of the bomb's forks is left either
+        assert not [p for p in psutil.process_iter(["uids"]) if p.info["uids"].real == uid]
 
 
-def test_file_size_limit(tmp_path):
-    k = small_kernel(tmp_path, file_size_mb=5)
+def test_file_size_limit(small_kernel):
+    k = small_kernel(file_size_mb=5)
     try:
         status, text, _ = k.run("f = open('big.bin', 'wb')\nfor _ in range(20):\n    f.write(b'0' * 2**20)\n    f.flush()")
         assert status == "error" and (os.strerror(errno.EFBIG) in text or "File too large" in text), text
@@ -247,8 +319,8 @@ def test_file_size_limit(tmp_path):
         k.close()
 
 
-def test_output_is_capped(tmp_path):
-    k = small_kernel(tmp_path, output_mb=1)
+def test_output_is_capped(small_kernel):
+    k = small_kernel(output_mb=1)
     try:
         status, text, _ = k.run("for _ in range(30):\n    print('x' * 100_000)")
         assert status == "ok"
@@ -257,13 +329,13 @@ def test_output_is_capped(tmp_path):
         k.close()
 
 
-def test_private_folders_removed_after_shutdown(tmp_path, monkeypatch):
+def test_private_folders_removed_after_shutdown(small_kernel, monkeypatch):
     # a short folder: the wrapper puts its private folder (with the kernel's unix sockets,
     # whose paths may not exceed 107 bytes) in $TMPDIR when that is short enough
     private = Path(tempfile.mkdtemp(prefix="sbx-", dir="/tmp"))
     try:
         monkeypatch.setenv("TMPDIR", str(private))
-        k = small_kernel(tmp_path)
+        k = small_kernel()
         assert k.value("1") == 1
         assert len(list(private.glob("course-sandbox-*"))) == 1
         k.close()
@@ -272,36 +344,37 @@ def test_private_folders_removed_after_shutdown(tmp_path, monkeypatch):
         shutil.rmtree(private, ignore_errors=True)
 
 
-def test_an_immediate_stop_leaves_nothing_behind(tmp_path):
+@pytest.mark.parametrize("mode", MODES)
+def test_an_immediate_stop_leaves_nothing_behind(mode, tmp_path, request):
     """The batch grader stops kernels at once (nbgrader's Execute.shutdown_kernel=immediate): the
     wrapper is killed, so the sandbox must die with it, and the wrapper's private folder must be in
     the folder the grader removes (the kernel spec's), not in /tmp."""
     scratch = Path(tempfile.mkdtemp(prefix="sbx-", dir="/tmp"))  # short, like the grader's scratch folder
     try:
-        k = Kernel(sandbox.Limits(), tmp_path, spec=scratch)
+        warm = request.getfixturevalue("warm_server").socket if mode == "warm" else None
+        k = Kernel(sandbox.Limits(), tmp_path, spec=scratch, warm=warm)
         try:
             assert k.value("1 + 1") == 2
             assert len(list(scratch.glob("course-sandbox-*"))) == 1
-            wrapper = psutil.Process(k.km.provisioner.process.pid)
-            family = {wrapper.pid: wrapper.create_time()}
-            note_children(wrapper.pid, family)
-            names = [psutil.Process(pid).name() for pid in family]
+            procs = family(k)
+            names = [psutil.Process(pid).name() for pid in procs]
             assert "bwrap" in names, names
+            assert k.value("__import__('os').getppid()") == (0 if warm else 1)  # warm: joined from outside
         finally:
             k.close(now=True)  # SIGKILL: the wrapper cannot clean up
         deadline = time.monotonic() + 10
-        while alive(family) and time.monotonic() < deadline:
+        while alive(procs) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not alive(family), "a sandbox process outlived the killed wrapper"
+        assert not alive(procs), "a sandbox process outlived the killed wrapper"
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def test_long_tmpdir_still_works(tmp_path, monkeypatch):
+def test_long_tmpdir_still_works(small_kernel, tmp_path, monkeypatch):
     deep = tmp_path / ("x" * 60) / ("y" * 60)
     deep.mkdir(parents=True)
     monkeypatch.setenv("TMPDIR", str(deep))
-    k = small_kernel(tmp_path)
+    k = small_kernel()
     try:
         assert k.value("6 * 7") == 42
     finally:
