@@ -290,6 +290,23 @@ def test_memory_limit_stops_the_kernel(small_kernel):
         k.close()
 
 
+def test_forked_children_share_memory_without_being_killed(small_kernel):
+    """Children of a kernel share its pages (a warm kernel's RSS alone is about 360 MB, so 7 of
+    them "use" 2.5 GB by RSS): the watchdog counts shared pages once, and stays quick."""
+    k = small_kernel(memory_mb=1024)
+    try:
+        status, text, _ = k.run("import os, time\nkids = []\nfor _ in range(6):\n    pid = os.fork()\n"
+                                "    if pid == 0:\n        time.sleep(20)\n        os._exit(0)\n    kids.append(pid)")
+        assert status == "ok", text
+        time.sleep(2)  # several rounds of the watchdog
+        start = time.monotonic()
+        assert k.value("len(kids)") == 6
+        assert time.monotonic() - start < 2
+        assert k.run("import signal\nfor pid in kids:\n    os.kill(pid, signal.SIGKILL)")[0] == "ok"
+    finally:
+        k.close()
+
+
 def test_process_limit_stops_a_fork_bomb(small_kernel):
     k = small_kernel(processes=48)
     try:
