@@ -50,6 +50,8 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+
+from autograder.sandbox_kernel import SLOT_NAME, STARTED  # the kernel side's names (stdlib-only module)
 from pathlib import Path
 
 KERNEL_NAME = "course-sandbox"
@@ -58,7 +60,6 @@ IPC_DIR = "/run/kernel"  # where the kernel's unix sockets are, inside
 HOME = "/tmp/home"
 SANDBOX_UID = 1000  # the student's uid as seen inside (user-namespace mode)
 WARM_DIR = "/run/warm"  # where the warm-kernel server's socket is, inside its own sandbox
-SLOT_NAME = "course-sandbox-slot"
 # A sandbox that a warm kernel will join runs this instead of the kernel: it says that the sandbox
 # is built, then holds it open until the wrapper writes the warm kernel's exit code, and ends with
 # that code, so that bwrap ends as it would have ended with the kernel inside.
@@ -244,6 +245,17 @@ class _Mounts:
         self.made.add(dest)
 
 
+def matplotlib_folder(folder: Path) -> Path:
+    """A new matplotlib settings folder for a sandbox, with the host's font list in it (so
+    matplotlib does not rebuild it in every kernel)."""
+    folder = Path(folder)
+    folder.mkdir()
+    fonts = host_font_cache()
+    if fonts is not None:
+        shutil.copyfile(fonts, folder / fonts.name)
+    return folder
+
+
 def host_font_cache() -> Path | None:
     """matplotlib's font list on this machine (found as matplotlib finds it, without importing it)."""
     folder = os.environ.get("MPLCONFIGDIR") or os.path.join(
@@ -403,11 +415,7 @@ class WarmKernels:
         (self.folder / "passwd").write_text("root:x:0:0:root:/root:/usr/sbin/nologin\n"
                                             "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
         (self.folder / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
-        mplconfig = self.folder / "matplotlib"
-        mplconfig.mkdir()
-        fonts = host_font_cache()
-        if fonts is not None:
-            shutil.copyfile(fonts, mplconfig / fonts.name)
+        mplconfig = matplotlib_folder(self.folder / "matplotlib")
         m, _, env_args = _layout(self.limits, self.folder / "passwd", mplconfig)
         m.add("--bind", str(self.folder / "sock"), WARM_DIR)
         m.add("--ro-bind", str(Path(__file__).with_name("sandbox_kernel.py")), INSIDE_SCRIPT)
@@ -434,8 +442,6 @@ class WarmKernels:
             return ""
 
     def kernels_started(self) -> int:
-        from autograder.sandbox_kernel import STARTED
-
         return self.log().count(STARTED + " ")
 
     def close(self) -> None:

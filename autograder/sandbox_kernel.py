@@ -330,7 +330,7 @@ def inside_main(argv: list[str]) -> None:
 # the server has none (a kernel that found it imported would show no plots).
 WARM_IMPORTS = ("numpy", "numpy.testing", "scipy.special", "matplotlib.pyplot", "ipywidgets", "pooch",
                 "ipykernel.kernelapp", "torch", "keras")
-SLOT_NAME = "course-sandbox-slot"  # as in autograder.sandbox (not imported in here: stdlib only)
+SLOT_NAME = "course-sandbox-slot"  # the placeholder process in a sandbox a warm kernel joins
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 STARTED = "warm-kernel server: started kernel"  # a line of the server's log per kernel
 
@@ -578,11 +578,7 @@ class Wrapper:
         shutil.copytree(self.cwd, work, symlinks=True,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "kernel-*.json"))
         os.makedirs(ipc)
-        mplconfig = os.path.join(self.private, "matplotlib")
-        os.makedirs(mplconfig)
-        fonts = self.sandbox.host_font_cache()
-        if fonts is not None:
-            shutil.copyfile(fonts, os.path.join(mplconfig, fonts.name))
+        mplconfig = str(self.sandbox.matplotlib_folder(os.path.join(self.private, "matplotlib")))
         inside_uid = self.uid if self.uid is not None else self.sandbox.SANDBOX_UID
         with open(os.path.join(self.private, "passwd"), "w") as f:
             f.write(f"root:x:0:0:root:/root:/usr/sbin/nologin\nstudent:x:{inside_uid}:{inside_uid}:student:"
@@ -637,7 +633,7 @@ class Wrapper:
         return mine + extra
 
     def _rlimits(self, nproc: int) -> list[tuple[str, int, int]]:
-        return rlimits({**json.loads(self.limits.to_json()), "address_space_mb": self.limits.address_space_mb}, nproc)
+        return rlimits({**vars(self.limits), "address_space_mb": self.limits.address_space_mb}, nproc)
 
     def _preexec(self, nproc: int):
         import ctypes
