@@ -1,11 +1,20 @@
 # The course's commands.  `make lab` for students, `make test` for everyone.
 # Both create the virtual environment .venv on first use and update it when
-# pyproject.toml or constraints.txt change.
+# pyproject.toml or requirements.lock change.  Every install takes its versions from
+# requirements.lock (`make lock` writes it): students, Binder, CI and the autograder alike.
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+LOCK   := requirements.lock
 STAMP  := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
+# PyTorch's CPU-only wheels on Linux: PyPI's Linux torch is the CUDA build, several GB of
+# NVIDIA libraries that this course never uses (elsewhere PyPI's build is the CPU one).  For
+# an NVIDIA GPU: `make lab TORCH_INDEX=` (PyPI's build), or PyTorch's index for your CUDA.
+TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu)
+# The Python the lock is resolved for, and up: requires-python's lower bound (tested).
+LOCK_PYTHON := 3.11
 export KERAS_BACKEND := torch
 # Notebooks run in their own folders: a relative COURSE_DATA_DIR (the README's ../shared/data)
 # is made absolute here, from the folder make runs in.
@@ -19,22 +28,35 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # driver (the browser tests, driven by Playwright: no browser download).
 SYSTEM_PACKAGES := bubblewrap chromium chromium-driver
 
-.PHONY: help venv system lab test test-fast release benchmark catalogue clean
+.PHONY: help venv system lab test test-fast release lock benchmark catalogue clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on the student notebooks (release/)"
 	@echo "make test       set up .venv (and the system packages: $(SYSTEM_PACKAGES)) and run every test"
 	@echo "make test-fast  the unit tests only (seconds)"
 	@echo "make release    regenerate release/ from source/ with nbgrader"
+	@echo "make lock       pin every dependency, transitive ones too, in $(LOCK) (UPGRADE=1: newest)"
 	@echo "make catalogue  autograde the catalogue of wrong answers and print a table"
 	@echo "make benchmark  time the notebooks (and peak memory) and the widgets"
 
-$(STAMP): pyproject.toml constraints.txt
+# torch first, from TORCH_INDEX (the CPU build) as well as PyPI, at the lock's version; then
+# the course under the lock's pins; then a check that the lock is in step with pyproject.toml.
+define install
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# torch first, pinned to the CPU build: an unpinned torch pulls CUDA (several GB)
-	$(PY) -m pip install -c constraints.txt torch==2.13.0
-	$(PY) -m pip install -c constraints.txt -e '.[test]'
-	@touch $(STAMP)
+	$(PY) -m pip install -c $(LOCK) $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch
+	$(PY) -m pip install -c $(LOCK) -e '$(1)'
+	$(PY) -m autograder.lockfile --check
+endef
+
+# the instructor's and the test suite's environment: the course, the grader, the test tools
+$(STAMP): pyproject.toml $(LOCK)
+	$(call install,.[test])
+	@touch $(STAMP) $(LAB_STAMP)
+
+# what a student needs, no more (no pytest, playwright, jupyterhub or dask)
+$(LAB_STAMP): pyproject.toml $(LOCK)
+	$(call install,.)
+	@touch $(LAB_STAMP)
 
 venv: $(STAMP)
 
@@ -55,7 +77,7 @@ system:
 		fi; \
 	fi
 
-lab: $(STAMP)
+lab: $(LAB_STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=release $(ALLOW_ROOT)
 
 test: system $(STAMP)
@@ -67,6 +89,16 @@ test-fast: $(STAMP)
 
 release: $(STAMP)
 	$(PY) -m autograder.release
+
+# requirements.lock for every platform and every Python from LOCK_PYTHON up, with uv; the pins
+# already in the lock are kept unless UPGRADE=1.
+# (no $(STAMP) here: that checks the lock, which is what this target is there to fix)
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -c $(LOCK) -e '.[lock]'
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --universal --python-version $(LOCK_PYTHON) \
+		--custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	$(PY) -m autograder.lockfile --check
 
 catalogue: $(STAMP)
 	@for a in $$(ls source); do $(PY) -m autograder.catalogue $$a || exit 1; done

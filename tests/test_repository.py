@@ -60,18 +60,20 @@ def _requirement_names(lines):
 
 
 def test_one_pinned_environment():
-    """constraints.txt pins every dependency exactly, torch to the CPU build used here;
-    binder/requirements.txt installs the same packages under the same pins."""
+    """requirements.lock pins everything pyproject.toml asks for (the lock module's own check), torch
+    at the CPU build used here; the Makefile installs under it, the Binder through the edition's set-up."""
+    from autograder.lockfile import pins, problems
+
+    assert problems(REPO) == []
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     wanted = _requirement_names(project["dependencies"] + project["optional-dependencies"]["test"])
-    pins = (REPO / "constraints.txt").read_text().splitlines()
-    pinned = {re.split("==", p, maxsplit=1)[0].lower().replace("_", "-") for p in pins if "==" in p}
-    assert wanted <= pinned, f"not pinned in constraints.txt: {sorted(wanted - pinned)}"
-    assert "torch==2.13.0" in pins
-    binder = (REPO / "binder" / "requirements.txt").read_text().splitlines()
-    assert "-c ../constraints.txt" in binder
-    runtime = _requirement_names(project["dependencies"])
-    assert runtime <= _requirement_names(binder), f"missing in binder/requirements.txt: {sorted(runtime - _requirement_names(binder))}"
+    assert wanted <= set(pins(REPO / "requirements.lock"))
+    assert pins(REPO / "requirements.lock")["torch"] == ["2.13.0"]
+    makefile = (REPO / "Makefile").read_text()
+    assert "pip install -c $(LOCK)" in makefile and "LOCK   := requirements.lock" in makefile
+    assert not (REPO / "constraints.txt").exists(), "one lock file, not two sets of pins"
+    assert (REPO / "binder" / "requirements.txt").read_text().splitlines()[-1] == "-r ../requirements.txt"
+    assert "-c requirements.lock" in (REPO / "student" / "requirements.txt").read_text().splitlines()
 
 
 def test_gitignore_keeps_out_student_data():

@@ -87,7 +87,7 @@ if os.environ.get("COURSE_HUB_SPAWNER", "local") == "simple":
         c.Spawner.args = ["--allow-root"]
 else:
     c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
-# the course's environment (the one of constraints.txt): jupyterhub-singleuser next to this Python
+# the course's environment (the one of requirements.lock): jupyterhub-singleuser next to this Python
 c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
