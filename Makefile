@@ -15,6 +15,8 @@ LAB_STAMP := $(VENV)/.installed-lab
 TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu)
 # The Python the lock is resolved for, and up: requires-python's lower bound (tested).
 LOCK_PYTHON := 3.11
+# The student edition: a standalone repository for students (see README.md).
+OUT ?=
 export KERAS_BACKEND := torch
 # Notebooks run in their own folders: a relative COURSE_DATA_DIR (the README's ../shared/data)
 # is made absolute here, from the folder make runs in.
@@ -28,7 +30,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # driver (the browser tests, driven by Playwright: no browser download).
 SYSTEM_PACKAGES := bubblewrap chromium chromium-driver
 
-.PHONY: help venv system lab test test-fast release lock benchmark catalogue clean
+.PHONY: help venv system lab test test-fast release lock student-repo benchmark catalogue clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on the student notebooks (release/)"
@@ -36,6 +38,7 @@ help:
 	@echo "make test-fast  the unit tests only (seconds)"
 	@echo "make release    regenerate release/ from source/ with nbgrader"
 	@echo "make lock       pin every dependency, transitive ones too, in $(LOCK) (UPGRADE=1: newest)"
+	@echo "make student-repo OUT=DIR  write the student edition (a standalone repository) into DIR"
 	@echo "make catalogue  autograde the catalogue of wrong answers and print a table"
 	@echo "make benchmark  time the notebooks (and peak memory) and the widgets"
 
@@ -99,6 +102,10 @@ lock:
 	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --universal --python-version $(LOCK_PYTHON) \
 		--custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
 	$(PY) -m autograder.lockfile --check
+
+student-repo: $(STAMP)
+	@test -n "$(OUT)" || { echo "usage: make student-repo OUT=DIR (a new folder, or an earlier student edition)"; exit 2; }
+	$(PY) -m autograder.student_edition "$(OUT)"
 
 catalogue: $(STAMP)
 	@for a in $$(ls source); do $(PY) -m autograder.catalogue $$a || exit 1; done
