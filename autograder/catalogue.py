@@ -15,6 +15,7 @@ prints one line per case and exits non-zero if any case is graded wrongly.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 
 from autograder.course_root import CourseRoot, NbgraderError, code_cells
 from autograder.wrong_answers import Case, cases
@@ -35,6 +37,7 @@ class Outcome:
     student: str
     case: Case | None
     grades: dict[str, tuple[float, float]]  # grade_id -> (score, max)
+    shown: str = ""  # what the graded test cells printed: errors (with hints) and streams
 
     @property
     def score(self) -> float:
@@ -57,7 +60,11 @@ class Outcome:
         if self.student == BLANK:
             return f"expected 0, got {self.score:g}" if self.score else ""
         missing = [g for g in self.case.loses if g not in self.lost]
-        return f"expected to lose points in {missing}; lost in {self.lost}" if missing else ""
+        if missing:
+            return f"expected to lose points in {missing}; lost in {self.lost}"
+        if self.case.hint and " ".join(self.case.hint.split()) not in " ".join(self.shown.split()):
+            return f"the feedback does not show the hint {self.case.hint!r}"
+        return ""
 
 
 def student_id(case: Case) -> str:
@@ -114,9 +121,24 @@ def run(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = Tr
               f"processes in {time.monotonic() - start:.1f} s", file=sys.stderr)
 
     grades: dict[str, dict[str, tuple[float, float]]] = {}
+    shown: dict[str, str] = {}
     for root in roots:
         grades.update(root.grades(assignment))
-    return [Outcome(sid, case, grades.get(sid, {})) for sid, case, _ in students]
+        for sid in os.listdir(root.path / "autograded") if (root.path / "autograded").is_dir() else []:
+            shown[sid] = test_output(root.path / "autograded" / sid / assignment)
+    return [Outcome(sid, case, grades.get(sid, {}), shown.get(sid, "")) for sid, case, _ in students]
+
+
+def test_output(folder: Path) -> str:
+    """What the test cells of a student's autograded notebooks showed: error messages and printed text."""
+    texts = []
+    for path in sorted(folder.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+                for out in cell.get("outputs", []):
+                    texts.append(f"{out.get('ename', '')}: {out.get('evalue', '')}" if out.get("output_type") == "error"
+                                 else str(out.get("text", "")))
+    return "\n".join(texts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         bad += bool(problem)
         print(f"{'FAIL' if problem else 'ok  '} {kind:8} {o.student:45} {o.score:4g}/{o.max_score:g}"
               f"  {problem or ('lost: ' + ', '.join(o.lost) if o.lost else '')}")
-    print(f"{len(outcomes) - bad} graded as expected, {bad} not")
+    hinted = [o for o in outcomes if o.case and o.case.hint]
+    print(f"{len(outcomes) - bad} graded as expected, {bad} not; "
+          f"{sum(not o.problem() for o in hinted)} of {len(hinted)} hints shown as the catalogue expects")
     return 1 if bad else 0
 
 

@@ -108,3 +108,22 @@ def test_catalogue_raises_when_the_second_try_fails_too():
     with pytest.raises(NbgraderError):
         catalogue._autograde(root, "week2_loss_sgd")
     assert root.calls == [None, "bce_terms_swapped"]
+
+
+def test_a_wrong_answer_must_show_its_hint(tmp_path):
+    """A catalogue case that names a hint passes only if the graded test cells show that text."""
+    from autograder.wrong_answers import wrong
+
+    case = wrong("sum_not_mean", "cell", "code", "cell_tests", hint="divide by the number of examples")
+    lost = {"cell_tests": (0.0, 2.0)}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("check(...)")])
+    nb.cells[0].metadata["nbgrader"] = {"grade": True, "grade_id": "cell_tests", "points": 2}
+    nb.cells[0].outputs = [nbformat.v4.new_output("error", ename="FeedbackError", evalue=(
+        "dw has the wrong value.\n  Hint: divide by the number\n  of examples: the cost is a mean."), traceback=[])]
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    shown = catalogue.test_output(tmp_path)
+    assert "FeedbackError" in shown and "Hint: divide by the number" in shown
+    assert catalogue.Outcome("sum_not_mean", case, lost, shown).problem() == ""      # line breaks do not matter
+    assert "does not show the hint" in catalogue.Outcome("sum_not_mean", case, lost, "FeedbackError: wrong").problem()
+    with pytest.raises(ValueError, match="no hint"):
+        catalogue.Case("alt", "right", {"cell": "code"}, hint="anything")

@@ -6,6 +6,8 @@ solution with another answer, the way a student might write it:
 
 * ``wrong`` cases are plausible mistakes.  Each must lose points in the grade
   cells it names (``loses``), and so lose points overall.
+  A wrong case may also name ``hint``: text that the feedback must show for it
+  (a check's ``Hint``, or a test's message), which proves that the hint fires.
 * ``right`` cases are correct answers written differently (``np.dot`` for
   ``@``, a loop for a matrix product, ``scipy.special.expit``).  Each must get
   full marks.
@@ -29,17 +31,20 @@ class Case:
     answers: dict[str, str]
     loses: tuple[str, ...] = field(default=())  # grade cells that must lose points
     why: str = ""
+    hint: str = ""  # text the autograded notebook must show (proves that a hint fires)
 
     def __post_init__(self):
         if self.kind not in ("wrong", "right"):
             raise ValueError(f"{self.name}: kind must be 'wrong' or 'right', not {self.kind!r}")
         if self.kind == "wrong" and not self.loses:
             raise ValueError(f"{self.name}: a wrong answer must name the grade cells it loses points in")
+        if self.kind == "right" and self.hint:
+            raise ValueError(f"{self.name}: a right answer gets full marks and no hint")
         object.__setattr__(self, "answers", {k: textwrap.dedent(v).strip("\n") for k, v in self.answers.items()})
 
 
-def wrong(name: str, cell: str, code: str, loses: str | tuple[str, ...], why: str = "") -> Case:
-    return Case(name, "wrong", {cell: code}, (loses,) if isinstance(loses, str) else tuple(loses), why)
+def wrong(name: str, cell: str, code: str, loses: str | tuple[str, ...], why: str = "", hint: str = "") -> Case:
+    return Case(name, "wrong", {cell: code}, (loses,) if isinstance(loses, str) else tuple(loses), why, hint)
 
 
 def right(name: str, cell: str, code: str, why: str = "") -> Case:
