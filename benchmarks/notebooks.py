@@ -14,7 +14,9 @@ For every notebook in source/ it prints, as a table:
   (shown on each notebook row of that assignment).
 
 Run it with COURSE_DATA_DIR set (see README).  Times are the median of
-``--repeat`` runs.
+``--repeat`` runs.  Notebooks with a budget in ``BUDGETS`` (seconds to run, seconds of
+``nbgrader autograde`` of one student, peak MB) get a verdict column, and the script exits 1
+if one is over it.
 """
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ from autograder.course_root import REPO, CourseRoot, assignments, notebooks
 
 
 INLINE = "module://matplotlib_inline.backend_inline"
+# assignment/notebook: (run s, autograde s, peak MB) that the notebook must stay within
+BUDGETS = {"week2b_backprop/04b_backprop": (30.0, 15.0, 600.0)}
 
 
 @contextlib.contextmanager
@@ -128,7 +132,8 @@ def main() -> int:
     os.environ.setdefault("KERAS_BACKEND", "torch")
     print(f"{os.cpu_count()} cores; COURSE_DATA_DIR={os.environ.get('COURSE_DATA_DIR', '(not set)')}; "
           f"median of {args.repeat} run(s)")
-    header = f"{'notebook':45} {'run s':>7} {'grading s':>10} {'peak MB':>8} {'autograde s':>12}"
+    header = f"{'notebook':45} {'run s':>7} {'grading s':>10} {'peak MB':>8} {'autograde s':>12}  budget"
+    over = 0
     print(header)
     print("-" * len(header))
     for assignment in args.assignments or assignments():
@@ -140,11 +145,18 @@ def main() -> int:
             grading = [execute(path, grading=True, cell_times=cells if i == 0 else None)
                        for i in range(args.repeat)]
             peak = max(m for _, m in runs + grading)
-            print(f"{assignment + '/' + name:45} {statistics.median(t for t, _ in runs):7.1f} "
-                  f"{statistics.median(t for t, _ in grading):10.1f} {peak:8.0f} {graded:>12}", flush=True)
+            run_s = statistics.median(t for t, _ in runs)
+            verdict = ""
+            if f"{assignment}/{name}" in BUDGETS:
+                budget = BUDGETS[f"{assignment}/{name}"]
+                within = run_s < budget[0] and (graded == "-" or float(graded) < budget[1]) and peak < budget[2]
+                over += not within
+                verdict = f"{'within' if within else 'OVER'} {budget[0]:g} s / {budget[1]:g} s / {budget[2]:g} MB"
+            print(f"{assignment + '/' + name:45} {run_s:7.1f} "
+                  f"{statistics.median(t for t, _ in grading):10.1f} {peak:8.0f} {graded:>12}  {verdict}", flush=True)
             for seconds, index, first in sorted(cells, reverse=True)[:args.cells]:
                 print(f"    grading, cell {index:3d}: {seconds:6.2f} s  {first}")
-    return 0
+    return 1 if over else 0
 
 
 if __name__ == "__main__":
