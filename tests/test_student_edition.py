@@ -59,8 +59,10 @@ def _split(source: str) -> tuple[list[str], list[str]]:
     return inside, outside
 
 
-# Lines of a solution that are also everyday code of the course package (not anyone's answer).
-EVERYDAY = {"rng = np.random.default_rng(seed)"}
+# Lines of a solution that are also everyday code of the course package (not anyone's answer):
+# a seeded generator, and the mini-batch loop of the playground's network (course/playground.py).
+EVERYDAY = {"rng = np.random.default_rng(seed)", "order = rng.permutation(len(X))",
+            "for start in range(0, len(X), batch_size):"}
 
 
 def _instructor_lines() -> dict[str, set[str]]:
