@@ -12,6 +12,9 @@ then a hint aimed at the known mistake, if the answer matches one::
 
 ``check`` raises :class:`FeedbackError` (an ``AssertionError``, so nbgrader
 counts the test as failed) and returns quietly when the answer is right.
+Where the expected value *is* the answer (a matrix product to work out, a
+shape, a one-hot table), ``check(..., reveal=False)`` says what is wrong
+without printing it: which dimension is off, which entries differ.
 ``compare`` prints the student's answer next to the expected one, for the
 visible example cell after each exercise.
 """
@@ -93,15 +96,27 @@ def _as_numeric_array(got: Any) -> np.ndarray | None:
     return arr.astype(float)
 
 
-def _problem(name: str, got: Any, expected: Any, rtol: float, atol: float) -> tuple[str, list[str]]:
+def _off(got: tuple, want: tuple) -> str:
+    """Which dimensions of a shape are off, without the expected numbers."""
+    if len(got) != len(want):
+        return f"it should have {len(want)} dimension(s), not {len(got)}"
+    off = [str(i) for i, (g, w) in enumerate(zip(got, want)) if g != w]
+    return f"dimension {', '.join(off)} is off" if len(off) == 1 else f"dimensions {', '.join(off)} are off"
+
+
+def _problem(name: str, got: Any, expected: Any, rtol: float, atol: float,
+             reveal: bool = True) -> tuple[str, list[str]]:
     """(headline, detail lines) of what is wrong, or ("", []) if nothing is."""
     if got is None:
         return (f"{name} gave None.", ["Did you forget the `return` statement?"])
     if _is_shape(expected):
         if not (isinstance(got, (tuple, list)) and all(isinstance(v, (int, np.integer)) for v in got)):
             return (f"{name} should be a shape: a tuple of integers.",
-                    [f"expected: {expected!r}", f"got:      {_fmt(got)} ({_kind(got)})"])
+                    ([f"expected: {expected!r}"] if reveal else []) + [f"got:      {_fmt(got)} ({_kind(got)})"])
         if tuple(int(v) for v in got) != expected:
+            if not reveal:
+                return (f"{name} has the wrong value: {_off(tuple(int(v) for v in got), expected)}.",
+                        [f"got:      {tuple(got)!r}"])
             return (f"{name} has the wrong value.", [f"expected: {expected!r}", f"got:      {tuple(got)!r}"])
         return "", []
     arr = _as_numeric_array(got)
@@ -110,6 +125,9 @@ def _problem(name: str, got: Any, expected: Any, rtol: float, atol: float) -> tu
                 [f"got: {_fmt(got)}"])
     want = np.asarray(expected, dtype=float)
     if arr.shape != want.shape:
+        if not reveal:
+            return (f"{name} has the wrong shape: {_off(arr.shape, want.shape)} (got shape {arr.shape}).",
+                    [f"got:      {_fmt(got)}"])
         what = "a single number" if want.shape == () else f"shape {want.shape}"
         return (f"{name} has the wrong shape: expected {what}, got shape {arr.shape}.",
                 [f"expected: {_fmt(expected)}", f"got:      {_fmt(got)}"])
@@ -120,6 +138,13 @@ def _problem(name: str, got: Any, expected: Any, rtol: float, atol: float) -> tu
     close = np.isclose(arr, want, rtol=rtol, atol=atol, equal_nan=True)
     if close.all():
         return "", []
+    if not reveal:
+        if not want.ndim:
+            return f"{name} has the wrong value.", [f"got:      {_fmt(got)}"]
+        bad = [tuple(int(i) for i in idx) for idx in np.argwhere(~close)]
+        where = ", ".join(str(b if len(b) > 1 else b[0]) for b in bad[:8]) + (", ..." if len(bad) > 8 else "")
+        return (f"{name} has the wrong value: {len(bad)} of {want.size} entries are wrong.",
+                [f"got:      {_fmt(got)}", f"wrong entries at index: {where}"])
     lines = [f"expected: {_fmt(expected)}", f"got:      {_fmt(got)}"]
     if want.ndim:
         bad = np.argwhere(~close)
@@ -142,6 +167,7 @@ def check(
     rtol: float = 1e-5,
     atol: float = 1e-8,
     hints: Iterable[Hint] = (),
+    reveal: bool = True,
 ) -> None:
     """Check a student's answer; raise :class:`FeedbackError` with layered feedback.
 
@@ -153,8 +179,10 @@ def check(
         rtol, atol: tolerances as in ``np.isclose``.
         hints: known mistakes; the message of each one whose ``when(got)`` is true
             is added to the feedback.
+        reveal: False where the expected value is the answer itself: the feedback then
+            never shows it, only which dimensions or entries are off.
     """
-    headline, lines = _problem(name, got, expected, rtol, atol)
+    headline, lines = _problem(name, got, expected, rtol, atol, reveal)
     if not headline:
         return
     for hint in hints:

@@ -116,3 +116,27 @@ def test_check_dtype_names_both_types_and_hints():
         check_dtype("x", None, "float32")
     with pytest.raises(FeedbackError, match="NumPy array of dtype float32, but it is a list"):
         check_dtype("x", [1.0], "float32")
+
+
+def test_check_without_revealing_the_answer():
+    """reveal=False: the feedback says which dimension or entries are off, never the expected value."""
+    want = np.array([[14, 4, 18], [24, 6, 12]])
+    with pytest.raises(FeedbackError) as err:
+        check("AB", np.array([[11, 4, 18], [24, 6, 13]]), want, reveal=False)
+    text = str(err.value)
+    assert "2 of 6 entries are wrong" in text and "(0, 0)" in text and "(1, 2)" in text
+    assert "14" not in text and "12" not in text.replace("[24,  6, 13]", "")
+    with pytest.raises(FeedbackError) as err:
+        check("AB", want.T, want, reveal=False)
+    assert "dimensions 0, 1 are off" in str(err.value) and "(2, 3)" not in str(err.value)
+    with pytest.raises(FeedbackError) as err:
+        check("W1_shape", (8, 2), (2, 8), reveal=False)
+    assert "dimensions 0, 1 are off" in str(err.value) and "(2, 8)" not in str(err.value)
+    with pytest.raises(FeedbackError) as err:
+        check("W3_shape", (8, 2), (8, 1), reveal=False,
+              hints=[Hint(lambda got: got[1] != 1, "one output unit: the last layer has 1 column.")])
+    assert "dimension 1 is off" in str(err.value) and "Hint: one output unit" in str(err.value)
+    with pytest.raises(FeedbackError) as err:
+        check("W2_shape", (8, 8, 1), (8, 8), reveal=False)
+    assert "2 dimension(s), not 3" in str(err.value)
+    check("AB", want.copy(), want, reveal=False)          # a right answer passes quietly
