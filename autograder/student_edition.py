@@ -53,7 +53,8 @@ CONFIG = "jupyter-config"
 # Jupyter reads a .d folder's files in name order, the last one winning: after nbgrader.json,
 # which turns all of nbgrader's server extensions on.
 CONFIG_NAME = "zz-intro-dl-course-student.json"
-LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN ANSWER NOTES",
+                "END ANSWER NOTES")
 # what the instructors' repository must never hand to students (checked on every edition)
 INSTRUCTOR_ONLY = ("source", "autograder", "tests", "benchmarks", "deploy", "nbgrader_config.py", "Makefile",
                    "gradebook.db")

@@ -43,7 +43,7 @@ def test_release_is_generated_from_source(tmp_path):
 @pytest.mark.parametrize("path", RELEASE_NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO)))
 def test_release_gives_nothing_away(path):
     text = path.read_text()
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "ANSWER NOTES"):
         assert marker not in text, f"{path.name} contains {marker!r}"
 
 

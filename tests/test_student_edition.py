@@ -47,12 +47,12 @@ def _edition_files(edition: Path) -> dict[str, str]:
 
 
 def _split(source: str) -> tuple[list[str], list[str]]:
-    """(lines inside nbgrader's solution and hidden-test regions, lines outside them)."""
+    """(lines inside the solution, hidden-test and answer-notes regions, lines outside them)."""
     inside, outside, secret = [], [], False
     for line in source.splitlines():
-        if re.search(r"### BEGIN (SOLUTION|HIDDEN TESTS)", line):
+        if re.search(r"### BEGIN (SOLUTION|HIDDEN TESTS|ANSWER NOTES)", line):
             secret = True
-        elif re.search(r"### END (SOLUTION|HIDDEN TESTS)", line):
+        elif re.search(r"### END (SOLUTION|HIDDEN TESTS|ANSWER NOTES)", line):
             secret = False
         else:
             (inside if secret else outside).append(line.strip())
@@ -77,8 +77,8 @@ def _instructor_lines() -> dict[str, set[str]]:
             for cell in source_notebook(assignment, name).cells:
                 meta = cell.metadata.get("nbgrader", {})
                 inside, outside = _split(cell.source)
-                if meta.get("solution") and cell.cell_type == "markdown":
-                    inside, outside = inside + outside, []       # a written answer: the model answer
+                if meta.get("solution") and cell.cell_type == "markdown" and not inside:
+                    inside, outside = outside, []                 # a written answer: the model answer
                 given.update(outside)
                 kept = {ln for ln in inside if len(ln) >= 16 and not ln.startswith("#")}
                 if kept:
