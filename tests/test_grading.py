@@ -127,3 +127,19 @@ def test_a_wrong_answer_must_show_its_hint(tmp_path):
     assert "does not show the hint" in catalogue.Outcome("sum_not_mean", case, lost, "FeedbackError: wrong").problem()
     with pytest.raises(ValueError, match="no hint"):
         catalogue.Case("alt", "right", {"cell": "code"}, hint="anything")
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_every_catalogue_hint_is_written_in_the_notebook(name):
+    """A case's hint text must stand in the assignment's code cells or in the course's check helpers
+    (course/model_checks.py writes the hints of check_model); the slow catalogue test then proves it
+    is shown.  A typo here would only surface after minutes of autograding."""
+    from pathlib import Path
+
+    from autograder.course_root import REPO, notebooks, source_notebook
+
+    sources = [cell.source for nb in notebooks(name) for cell in source_notebook(name, nb).cells
+               if cell.cell_type == "code"] + [p.read_text() for p in sorted(Path(REPO / "course").glob("*.py"))]
+    text = " ".join(" ".join(s.split()) for s in sources)
+    missing = [f"{c.name}: {c.hint!r}" for c in cases(name) if c.hint and " ".join(c.hint.split()) not in text]
+    assert not missing, "hints that no test cell of the notebook writes:\n" + "\n".join(missing)

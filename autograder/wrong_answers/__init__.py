@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,14 @@ def wrong(name: str, cell: str, code: str, loses: str | tuple[str, ...], why: st
 
 def right(name: str, cell: str, code: str, why: str = "") -> Case:
     return Case(name, "right", {cell: code}, (), why)
+
+
+def with_hints(catalogue: list[Case], hints: dict[str, str]) -> list[Case]:
+    """The catalogue with each named wrong case given the hint text its feedback must show."""
+    unknown = sorted(set(hints) - {c.name for c in catalogue if c.kind == "wrong"})
+    if unknown:
+        raise ValueError(f"hints for cases that are not wrong answers of this catalogue: {unknown}")
+    return [replace(c, hint=hints[c.name]) if c.name in hints else c for c in catalogue]
 
 
 def cases(assignment: str) -> list[Case]:

@@ -1,5 +1,5 @@
 """Wrong and alternative right answers for week 1b, the banknote fcNN in Keras."""
-from autograder.wrong_answers import right, wrong
+from autograder.wrong_answers import right, with_hints, wrong
 
 STANDARDISE = "standardise_tests"
 BOUNDARY = "decision_boundary_tests"
@@ -7,6 +7,7 @@ LOGISTIC = "build_logistic_model_tests"
 FCNN = "build_fcnn_tests"
 EVALUATE = "evaluate_tests"
 FUNCTIONAL = "build_functional_model_tests"
+NET = "banknote_net_tests"
 
 CASES = [
     # --- standardise ----------------------------------------------------------------
@@ -193,4 +194,80 @@ CASES = [
             logits = layers.Dense(10)(h)
             return keras.Model(inputs, layers.Softmax()(logits))
         """),
+    # --- BanknoteNet (subclassing) ----------------------------------------------------------
+    wrong("net_relu_hidden_layer", "banknote_net", """
+        class BanknoteNet(keras.Model):
+            def __init__(self, hidden_units=8):
+                super().__init__()
+                self.hidden = layers.Dense(hidden_units, activation="relu")
+                self.out = layers.Dense(1, activation="sigmoid")
+
+            def call(self, x):
+                return self.out(self.hidden(x))
+        """, NET),
+    wrong("net_layers_made_in_call", "banknote_net", """
+        class BanknoteNet(keras.Model):
+            def __init__(self, hidden_units=8):
+                super().__init__()
+                self.hidden_units = hidden_units
+
+            def call(self, x):
+                hidden = layers.Dense(self.hidden_units, activation="sigmoid")
+                return layers.Dense(1, activation="sigmoid")(hidden(x))
+        """, NET, "new random weights at every call"),
+    wrong("net_ignores_hidden_units", "banknote_net", """
+        class BanknoteNet(keras.Model):
+            def __init__(self, hidden_units=8):
+                super().__init__()
+                self.hidden = layers.Dense(8, activation="sigmoid")
+                self.out = layers.Dense(1, activation="sigmoid")
+
+            def call(self, x):
+                return self.out(self.hidden(x))
+        """, NET),
+    wrong("net_output_without_sigmoid", "banknote_net", """
+        class BanknoteNet(keras.Model):
+            def __init__(self, hidden_units=8):
+                super().__init__()
+                self.hidden = layers.Dense(hidden_units, activation="sigmoid")
+                self.out = layers.Dense(1)
+
+            def call(self, x):
+                return self.out(self.hidden(x))
+        """, NET),
+    right("net_layers_in_a_list", "banknote_net", """
+        class BanknoteNet(keras.Model):
+            def __init__(self, hidden_units=8):
+                super().__init__()
+                self.stack = [layers.Dense(hidden_units, activation="sigmoid"), layers.Dense(1, activation="sigmoid")]
+
+            def call(self, inputs):
+                for layer in self.stack:
+                    inputs = layer(inputs)
+                return inputs
+        """),
 ]
+
+# What the feedback must say for each mistake (checked by the catalogue: the hint fires).
+HINTS = {
+    "features_not_standardised": "X_train_s is X_train unchanged: subtract the mean and divide by the standard deviation.",
+    "each_set_its_own_statistics": "must be scaled with the training mean and standard deviation, not its own.",
+    "standardise_without_centering": "you divided by the standard deviation but did not subtract the mean.",
+    "boundary_signs_flipped": "the signs are flipped",
+    "boundary_forgets_intercept": "one of the two terms is missing.",
+    "logistic_softmax_one_unit": "softmax over a single unit is always 1.0; for one output use the sigmoid.",
+    "logistic_mse_loss": "a binary (0/1) target with one sigmoid output uses 'binary_crossentropy'.",
+    "logistic_ignores_learning_rate": "pass the function's learning_rate argument to the optimizer.",
+    "fcnn_missing_hidden_layer": "a layer is missing; count the hidden layers.",
+    "fcnn_relu_hidden": "check the activation of each layer.",
+    "fcnn_categorical_crossentropy": "a binary (0/1) target with one sigmoid output uses 'binary_crossentropy'.",
+    "evaluated_on_training_data": "measure on X_test_s and y_test, not on the training or validation data.",
+    "evaluated_on_validation_data": "measure on X_test_s and y_test, not on the training or validation data.",
+    "reports_the_loss": "this is not an accuracy: evaluate returns [loss, accuracy].",
+    "functional_no_softmax": "check the activation of each layer.",
+    "functional_skips_a_layer": "a layer is missing; count the hidden layers.",
+    "net_relu_hidden_layer": "check the activation of each layer.",
+    "net_layers_made_in_call": "make the layers in __init__, not in call",
+    "net_output_without_sigmoid": "check the activation of each layer.",
+}
+CASES = with_hints(CASES, HINTS)

@@ -1,5 +1,5 @@
 """Wrong and alternative right answers for week 1a, the forward pass."""
-from autograder.wrong_answers import right, wrong
+from autograder.wrong_answers import right, with_hints, wrong
 
 SIGMOID = "sigmoid_tests"
 RELU = "relu_tests"
@@ -284,4 +284,40 @@ CASES = [
         def collapse(W, U):
             return np.einsum("ij,jk->ik", W, U)
         """),
+    wrong("sigmoid_overflows", "sigmoid", """
+        def sigmoid(z):
+            e = np.exp(z)
+            return e / (1 + e)
+        """, SIGMOID, "nan at z = 1000"),
+    wrong("hidden_forgot_b2", "predict_hidden", """
+        def predict_hidden(X, W1, b1, W2, b2):
+            return sigmoid(sigmoid(X @ W1 + b1) @ W2)
+        """, HIDDEN),
 ]
+
+# What the feedback must say for each mistake (checked by the catalogue: the hint fires).
+HINTS = {
+    "hidden_forgot_b2": "did you forget the output bias b2?",
+    "sigmoid_overflows": "e^z / (1 + e^z) overflows for large z",
+    "sigmoid_sign_error": "sigmoid(-1) came out as sigmoid(1)",
+    "sigmoid_is_tanh": "this is tanh, not the sigmoid.",
+    "sigmoid_identity": "1.52 is z, the value before the activation",
+    "relu_abs": "this looks like abs(z).",
+    "relu_clipped_at_one": "ReLU has no upper limit: do not clip at 1.",
+    "perceptron_greater_equal": "at z = 0 exactly the output is 0: use > 0, not >= 0.",
+    "perceptron_no_bias": "did you forget the bias b?",
+    "perceptron_returns_z": "-1 is z; the perceptron outputs 1 if z > 0, else 0.",
+    "neuron_no_bias": "did you forget the bias b?",
+    "neuron_no_activation": "1.52 is z, the value before the activation: return sigmoid(z).",
+    "neuron_relu": "1.52 is z, the value before the activation: return sigmoid(z).",
+    "matrix_product_slide_typo": "11 is the slide's typo",
+    "matrix_product_transposed": "AB has one row per row of A and one column per column of B.",
+    "no_hidden_forgot_bias": "did you forget the bias b?",
+    "no_hidden_no_sigmoid": "these are the z values: apply the sigmoid.",
+    "hidden_activation_only_at_end": "the hidden layer needs its own sigmoid, not only the output.",
+    "hidden_no_output_sigmoid": "the output needs a sigmoid too",
+    "hidden_forgot_b1": "did you forget the hidden bias b1?",
+    "forward_activation_only_at_end": "apply the sigmoid after every layer, not only after the last.",
+    "shapes_transposed": "rows = inputs of the layer, columns = its units",
+}
+CASES = with_hints(CASES, HINTS)

@@ -1,5 +1,5 @@
 """Wrong and alternative right answers for week 2, losses and gradient descent."""
-from autograder.wrong_answers import right, wrong
+from autograder.wrong_answers import right, with_hints, wrong
 
 MSE = "mse_tests"
 SOFTMAX = "softmax_tests"
@@ -247,3 +247,27 @@ CASES = [
             return w, b, losses
         """),
 ]
+
+# What the feedback must say for each mistake (checked by the catalogue: the hint fires).
+HINTS = {
+    "mse_root": "40 is the size of the error, not its square",
+    "mse_not_squared": "40 is the size of the error, not its square",
+    "cross_entropy_log10": "use the natural logarithm np.log, not log10.",
+    "mse_sum_instead_of_mean": "take the mean over the outputs, not the sum.",
+    "mse_sums_over_outputs": "take the mean over the outputs, not the sum.",
+    "softmax_without_max_subtraction": "exp(1000) overflows: subtract the largest logit first.",
+    "softmax_over_the_wrong_axis": "each row (the last axis) must sum to 1, not each column.",
+    "cross_entropy_sum_over_batch": "take the mean over the batch, not the sum.",
+    "cross_entropy_no_minus": "the cross-entropy has a minus sign: it is never negative.",
+    "bce_not_clipped": "0 * ln(0) is nan in NumPy: clip p away from 0 and 1 first.",
+    "bce_terms_swapped": "the two terms are swapped: y goes with ln p, (1 - y) with ln(1 - p).",
+    "numgrad_forward_difference": "close but not accurate enough: use central differences",
+    "numgrad_forgets_the_2": "divide by 2*eps: the two points are 2*eps apart.",
+    "numgrad_changes_x": "work on a copy of x",
+    "loggrad_without_1_over_n": "divide by the number of examples: the cost is a mean.",
+    "loggrad_sign_error": "the sign is flipped: it is p - y.",
+    "step_sign_error": "step against the gradient: p - lr * g.",
+    "step_ignores_lr": "multiply the gradient by the learning rate.",
+    "train_loss_before_the_epoch": "append the cost after the epoch's updates, on all the training data.",
+}
+CASES = with_hints(CASES, HINTS)

@@ -1,7 +1,5 @@
 """Wrong and alternative right answers for week 2b, backpropagation by hand."""
-from dataclasses import replace
-
-from autograder.wrong_answers import right, wrong
+from autograder.wrong_answers import right, with_hints, wrong
 
 PRIME = "sigmoid_prime_tests"
 FORWARD = "forward_with_cache_tests"
@@ -229,10 +227,13 @@ CASES = [
           _train(per_batch="losses.append(cost(params, X, y))", per_epoch="pass"), TRAIN),
     right("train_shuffles_an_index_array", "train_mlp", _train(order="order = np.arange(len(X)); rng.shuffle(order)"),
           "another use of the same generator: other batches, same quality"),
+    wrong("train_cost_before_the_epoch", "train_mlp",
+          _train(order="losses.append(cost(params, X, y)); order = rng.permutation(len(X))", per_epoch="pass"), TRAIN),
 ]
 
 # What the feedback must say for each mistake (checked by the catalogue: the hint fires).
 HINTS = {
+    "train_cost_before_the_epoch": "append cost(params, X, y) after the epoch's updates",
     "prime_of_z_not_sigmoid": "z * (1 - z) is a * (1 - a) with a = z",
     "prime_sigmoid_applied_twice": "you applied the sigmoid twice",
     "prime_tanh_pattern": "the pattern of tanh's derivative",
@@ -262,4 +263,4 @@ HINTS = {
     "train_drops_last_batch": "the last mini-batch may be smaller",
     "train_loss_per_batch": "append the cost once per epoch",
 }
-CASES = [replace(c, hint=HINTS[c.name]) if c.name in HINTS else c for c in CASES]
+CASES = with_hints(CASES, HINTS)

@@ -1,5 +1,5 @@
 """Wrong and alternative right answers for week 3, the MNIST hands-on."""
-from autograder.wrong_answers import right, wrong
+from autograder.wrong_answers import right, with_hints, wrong
 
 PREPROCESS = "preprocess_tests"
 ONE_HOT = "one_hot_tests"
@@ -222,4 +222,37 @@ CASES = [
                         best, pair = count, (i, j)
             return pair
         """),
+    wrong("divides_by_256", "preprocess_images", """
+        def preprocess_images(x):
+            x = np.asarray(x)
+            return (x.reshape(len(x), 784) / 256).astype(np.float32)
+        """, PREPROCESS),
 ]
+
+# What the feedback must say for each mistake (checked by the catalogue: the hint fires).
+HINTS = {
+    "one_hot_ignores_num_classes": "use the num_classes argument instead of 10.",
+    "divides_by_256": "divide by 255 (the largest pixel value), not 256.",
+    "no_scaling": "the pixels are not scaled: divide by 255.",
+    "integer_division_by_255": "integer division (//) leaves only 0 and 1",
+    "float64_instead_of_float32": "convert with .astype(np.float32).",
+    "not_flattened": "flatten each image into 784 values",
+    "one_hot_off_by_one": "off by one: label 3 goes to column 3",
+    "one_hot_transposed": "rows are examples, columns are classes",
+    "sigmoid_output": "check the activation of each layer.",
+    "hidden_layers_ignored": "a layer is missing; count the hidden layers.",
+    "activation_ignored": "check the activation of each layer.",
+    "linear_output_layer": "check the activation of each layer.",
+    "learning_rate_ignored": "pass the function's learning_rate argument to the optimizer.",
+    "sparse_loss_with_one_hot_labels": "the labels are one-hot vectors here: 'sparse_categorical_crossentropy' expects",
+    "accuracy_on_training_data": "that is the accuracy on the training set",
+    "accuracy_on_validation_data": "that is the accuracy on the validation set",
+    "reports_the_loss": "model.evaluate returns [loss, accuracy]: take the second value.",
+    "confusion_transposed": "the matrix is transposed: rows must be the TRUE class",
+    "confusion_row_shares": "give the counts, not the share of each row.",
+    "confusion_size_from_data": "the shape is (num_classes, num_classes) even when some classes never occur.",
+    "pair_includes_diagonal": "skip the diagonal: those are the correct predictions.",
+    "pair_swapped": "you have them swapped.",
+    "pair_flat_index": "not a flat index.",
+}
+CASES = with_hints(CASES, HINTS)
