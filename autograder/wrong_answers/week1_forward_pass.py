@@ -297,6 +297,7 @@ CASES = [
 
 # What the feedback must say for each mistake (checked by the catalogue: the hint fires).
 HINTS = {
+    "forward_skips_last_layer": "the last layer is missing: loop over all the layers.",
     "hidden_forgot_b2": "did you forget the output bias b2?",
     "sigmoid_overflows": "e^z / (1 + e^z) overflows for large z",
     "sigmoid_sign_error": "sigmoid(-1) came out as sigmoid(1)",

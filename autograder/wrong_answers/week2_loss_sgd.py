@@ -250,6 +250,8 @@ CASES = [
 
 # What the feedback must say for each mistake (checked by the catalogue: the hint fires).
 HINTS = {
+    "bce_sum": "take the mean, not the sum.",
+    "numgrad_flat_arrays_only": "return an array of the shape of x",
     "mse_root": "40 is the size of the error, not its square",
     "mse_not_squared": "40 is the size of the error, not its square",
     "cross_entropy_log10": "use the natural logarithm np.log, not log10.",

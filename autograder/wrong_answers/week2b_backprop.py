@@ -229,10 +229,15 @@ CASES = [
           "another use of the same generator: other batches, same quality"),
     wrong("train_cost_before_the_epoch", "train_mlp",
           _train(order="losses.append(cost(params, X, y)); order = rng.permutation(len(X))", per_epoch="pass"), TRAIN),
+    wrong("gradcheck_absolute_difference", "gradient_check",
+          _gradcheck(result="max(errors)").replace("errors.append(relative_error(analytic[name], numeric))",
+                                                    "errors.append(float(np.max(np.abs(analytic[name] - numeric))))"),
+          GRADCHECK, "the largest absolute difference, not the relative error"),
 ]
 
 # What the feedback must say for each mistake (checked by the catalogue: the hint fires).
 HINTS = {
+    "gradcheck_absolute_difference": "return relative_error(analytic, numerical), the largest over the parameters.",
     "train_cost_before_the_epoch": "append cost(params, X, y) after the epoch's updates",
     "prime_of_z_not_sigmoid": "z * (1 - z) is a * (1 - a) with a = z",
     "prime_sigmoid_applied_twice": "you applied the sigmoid twice",

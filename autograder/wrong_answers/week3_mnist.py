@@ -227,10 +227,18 @@ CASES = [
             x = np.asarray(x)
             return (x.reshape(len(x), 784) / 256).astype(np.float32)
         """, PREPROCESS),
+    wrong("pair_zeroed_diagonal", "most_confused_pair", """
+        def most_confused_pair(cm):
+            off = np.array(cm, dtype=float)
+            np.fill_diagonal(off, 0)
+            return np.unravel_index(np.argmax(off), off.shape)
+        """, PAIR, "with no mistake at all, argmax lands on the diagonal (0, 0)"),
 ]
 
 # What the feedback must say for each mistake (checked by the catalogue: the hint fires).
 HINTS = {
+    "pair_zeroed_diagonal": "a diagonal entry: those are correct predictions, not mistakes.",
+    "only_28x28_inputs": "already flat images (n, 784) must work too",
     "one_hot_ignores_num_classes": "use the num_classes argument instead of 10.",
     "divides_by_256": "divide by 255 (the largest pixel value), not 256.",
     "no_scaling": "the pixels are not scaled: divide by 255.",
