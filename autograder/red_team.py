@@ -11,8 +11,9 @@ Most attacks are written so that **success would earn points**: the answer is de
 if the forbidden read, write or connection worked.  A contained attack therefore loses
 exactly the attacked cell's points; a leak would show up as full marks.
 
-Placeholders filled in by the test: ``@ROOT@`` (the course root, an absolute path) and
-``@PORT@`` (a TCP port on 127.0.0.1 where the test listens).
+Placeholders filled in by the test: ``@ROOT@`` (the course root, an absolute path), ``@REPO@``
+(the checkout whose ``course`` package the sandbox mounts read-only) and ``@PORT@`` (a TCP port
+on 127.0.0.1 where the test listens).
 """
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ ATTACKS: list[Attack] = [
         import os, sys
         targets = [os.path.join(sys.prefix, "lib", "python%d.%d" % sys.version_info[:2], "site-packages", "sitecustomize.py"),
                    "/root/.bashrc", "@ROOT@/source/pwned.txt", "@ROOT@/../pwned_outside.txt",
-                   "/work/main/course/pwned.py", "/tmp/pwned_by_student.txt"]
+                   "@REPO@/course/pwned.py", "/tmp/pwned_by_student.txt"]
         wrote = []
         for t in targets:
             try:

@@ -26,6 +26,8 @@ from autograder import red_team, sandbox
 from autograder.course_root import CourseRoot, code_cells, nbgrader_env
 from autograder.red_team import ASSIGNMENT, NOTEBOOK
 
+REPO = Path(__file__).resolve().parents[1]
+
 LIMITS = sandbox.Limits(memory_mb=1024, cpu_seconds=120, processes=128, file_size_mb=50, output_mb=5,
                         cell_timeout=8, notebook_timeout=120)
 HONEST = {"solution": {}, "blank": None}
@@ -109,8 +111,8 @@ def _graded(tmp_path_factory, warm):
     for name, answers in HONEST.items():
         root.submit(name, ASSIGNMENT, root.student_notebooks(ASSIGNMENT, answers))
     for attack in attacks:
-        answers = {k: v.replace("@ROOT@", str(root.path)).replace("@PORT@", str(listener.port))
-                   for k, v in attack.answers.items()}
+        answers = {k: v.replace("@ROOT@", str(root.path)).replace("@REPO@", str(REPO))
+                       .replace("@PORT@", str(listener.port)) for k, v in attack.answers.items()}
         nbs = root.student_notebooks(ASSIGNMENT, answers)
         nb = nbs[NOTEBOOK]
         for grade_id, new in attack.edit_cells.items():
@@ -210,7 +212,7 @@ def test_files_outside_unchanged(graded):
     assert after == before, "a file outside the working copy changed"
     venv_site = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
     for p in (venv_site / "sitecustomize.py", root.path / "source" / "pwned.txt", root.path.parent / "pwned_outside.txt",
-              Path("/work/main/course/pwned.py"), Path("/tmp/pwned_by_student.txt")):
+              REPO / "course" / "pwned.py", Path("/tmp/pwned_by_student.txt")):
         assert not p.exists(), f"a student wrote {p}"
     other = _autograded(root, "solution")  # the victim of `other_student`, still intact and graded
     assert len(other.cells) > 10
