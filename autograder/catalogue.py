@@ -15,7 +15,6 @@ prints one line per case and exits non-zero if any case is graded wrongly.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import tempfile
@@ -122,14 +121,13 @@ def run(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = Tr
 
     grades: dict[str, dict[str, tuple[float, float]]] = {}
     shown: dict[str, str] = {}
-    for root in roots:
+    for root, sids in zip(roots, shares):
         grades.update(root.grades(assignment))
-        for sid in os.listdir(root.path / "autograded") if (root.path / "autograded").is_dir() else []:
-            shown[sid] = test_output(root.path / "autograded" / sid / assignment)
+        shown.update({sid: shown_by_tests(root.path / "autograded" / sid / assignment) for sid in sids})
     return [Outcome(sid, case, grades.get(sid, {}), shown.get(sid, "")) for sid, case, _ in students]
 
 
-def test_output(folder: Path) -> str:
+def shown_by_tests(folder: Path) -> str:
     """What the test cells of a student's autograded notebooks showed: error messages and printed text."""
     texts = []
     for path in sorted(folder.glob("*.ipynb")):

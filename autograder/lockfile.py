@@ -41,9 +41,8 @@ def pins(lock: Path) -> dict[str, list[str]]:
     return out
 
 
-def requirements(repo: Path) -> list[Requirement]:
-    """Every requirement of ``pyproject.toml``: the dependencies and all extras."""
-    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+def requirements(project: dict) -> list[Requirement]:
+    """Every requirement of ``pyproject.toml``'s ``[project]``: the dependencies and all extras."""
     lines = list(project["dependencies"])
     for extra in project.get("optional-dependencies", {}).values():
         lines += extra
@@ -56,10 +55,11 @@ def problems(repo: Path) -> list[str]:
     if not lock.is_file():
         return [f"{LOCK} is missing"]
     pinned = pins(lock)
+    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
     out = []
-    for req in requirements(repo):
+    for req in requirements(project):
         name = canonicalize_name(req.name)
-        if name == canonicalize_name(_project_name(repo)):
+        if name == canonicalize_name(project["name"]):
             continue                                  # an extra that names the course itself
         if name not in pinned:
             out.append(f"{req.name} ({req}) is required by pyproject.toml but not pinned in {LOCK}")
@@ -76,10 +76,6 @@ def check(repo: Path) -> None:
         raise LockError(f"{LOCK} is out of step with pyproject.toml:\n  - " + "\n  - ".join(found)
                         + f"\nRun `make lock` (it keeps the other pins) and commit pyproject.toml and {LOCK} "
                           "together.")
-
-
-def _project_name(repo: Path) -> str:
-    return tomllib.loads((repo / "pyproject.toml").read_text())["project"]["name"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -121,7 +121,7 @@ def test_a_wrong_answer_must_show_its_hint(tmp_path):
     nb.cells[0].outputs = [nbformat.v4.new_output("error", ename="FeedbackError", evalue=(
         "dw has the wrong value.\n  Hint: divide by the number\n  of examples: the cost is a mean."), traceback=[])]
     nbformat.write(nb, tmp_path / "nb.ipynb")
-    shown = catalogue.test_output(tmp_path)
+    shown = catalogue.shown_by_tests(tmp_path)
     assert "FeedbackError" in shown and "Hint: divide by the number" in shown
     assert catalogue.Outcome("sum_not_mean", case, lost, shown).problem() == ""      # line breaks do not matter
     assert "does not show the hint" in catalogue.Outcome("sum_not_mean", case, lost, "FeedbackError: wrong").problem()

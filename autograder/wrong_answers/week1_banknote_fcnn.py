@@ -9,6 +9,24 @@ EVALUATE = "evaluate_tests"
 FUNCTIONAL = "build_functional_model_tests"
 NET = "banknote_net_tests"
 
+# BanknoteNet as the solution writes it, with one layer changed per mistake
+_BANKNOTE_NET = """
+class BanknoteNet(keras.Model):
+    def __init__(self, hidden_units=8):
+        super().__init__()
+        self.hidden = {hidden}
+        self.out = {out}
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+"""
+
+
+def _banknote_net(hidden: str = 'layers.Dense(hidden_units, activation="sigmoid")',
+                  out: str = 'layers.Dense(1, activation="sigmoid")') -> str:
+    return _BANKNOTE_NET.format(hidden=hidden, out=out)
+
+
 CASES = [
     # --- standardise ----------------------------------------------------------------
     wrong("features_not_standardised", "standardise", """
@@ -195,16 +213,7 @@ CASES = [
             return keras.Model(inputs, layers.Softmax()(logits))
         """),
     # --- BanknoteNet (subclassing) ----------------------------------------------------------
-    wrong("net_relu_hidden_layer", "banknote_net", """
-        class BanknoteNet(keras.Model):
-            def __init__(self, hidden_units=8):
-                super().__init__()
-                self.hidden = layers.Dense(hidden_units, activation="relu")
-                self.out = layers.Dense(1, activation="sigmoid")
-
-            def call(self, x):
-                return self.out(self.hidden(x))
-        """, NET),
+    wrong("net_relu_hidden_layer", "banknote_net", _banknote_net(hidden='layers.Dense(hidden_units, activation="relu")'), NET),
     wrong("net_layers_made_in_call", "banknote_net", """
         class BanknoteNet(keras.Model):
             def __init__(self, hidden_units=8):
@@ -215,26 +224,8 @@ CASES = [
                 hidden = layers.Dense(self.hidden_units, activation="sigmoid")
                 return layers.Dense(1, activation="sigmoid")(hidden(x))
         """, NET, "new random weights at every call"),
-    wrong("net_ignores_hidden_units", "banknote_net", """
-        class BanknoteNet(keras.Model):
-            def __init__(self, hidden_units=8):
-                super().__init__()
-                self.hidden = layers.Dense(8, activation="sigmoid")
-                self.out = layers.Dense(1, activation="sigmoid")
-
-            def call(self, x):
-                return self.out(self.hidden(x))
-        """, NET),
-    wrong("net_output_without_sigmoid", "banknote_net", """
-        class BanknoteNet(keras.Model):
-            def __init__(self, hidden_units=8):
-                super().__init__()
-                self.hidden = layers.Dense(hidden_units, activation="sigmoid")
-                self.out = layers.Dense(1)
-
-            def call(self, x):
-                return self.out(self.hidden(x))
-        """, NET),
+    wrong("net_ignores_hidden_units", "banknote_net", _banknote_net(hidden='layers.Dense(8, activation="sigmoid")'), NET),
+    wrong("net_output_without_sigmoid", "banknote_net", _banknote_net(out="layers.Dense(1)"), NET),
     right("net_layers_in_a_list", "banknote_net", """
         class BanknoteNet(keras.Model):
             def __init__(self, hidden_units=8):
