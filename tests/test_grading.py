@@ -143,3 +143,40 @@ def test_every_catalogue_hint_is_written_in_the_notebook(name):
     text = " ".join(" ".join(s.split()) for s in sources)
     missing = [f"{c.name}: {c.hint!r}" for c in cases(name) if c.hint and " ".join(c.hint.split()) not in text]
     assert not missing, "hints that no test cell of the notebook writes:\n" + "\n".join(missing)
+
+
+def _hint_messages(source: str) -> list[str]:
+    """The message of every ``Hint(...)`` in a cell: a string, an f-string's fixed text, or a name
+    that the cell assigns a string to."""
+    import ast
+
+    tree = ast.parse(source)
+    named = {t.id: node.value.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+             and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+             for t in node.targets if isinstance(t, ast.Name)}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Hint" and len(node.args) >= 2:
+            arg = node.args[1]
+            if isinstance(arg, ast.Constant):
+                out.append(arg.value)
+            elif isinstance(arg, ast.JoinedStr):
+                out.append("".join(v.value for v in arg.values if isinstance(v, ast.Constant)))
+            elif isinstance(arg, ast.Name):
+                out.append(named[arg.id])
+    return [" ".join(m.split()) for m in out]
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_every_hint_of_a_grade_cell_is_proven_by_a_wrong_answer(name):
+    """Each Hint in a grade cell is named by a wrong answer of the catalogue, whose feedback the slow
+    catalogue test then shows to contain it: no hint that can never fire."""
+    from autograder.course_root import notebooks, source_notebook
+
+    named = [" ".join(c.hint.split()) for c in cases(name) if c.hint]
+    messages = [m for nb in notebooks(name) for cell in source_notebook(name, nb).cells
+                if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
+                for m in _hint_messages(cell.source)]
+    assert messages, f"found no Hint in the grade cells of {name}"
+    unproven = [m for m in messages if not any(h in m for h in named)]
+    assert not unproven, "hints that no wrong answer of the catalogue proves:\n" + "\n".join(unproven)
