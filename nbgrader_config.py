@@ -59,6 +59,6 @@ c.OverwriteCells.add_missing_cells = True
 # the errors of those cells to their message (a traceback quotes the test code).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "autograder.report.HideHiddenTests",
+    "autograder.preprocessors.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

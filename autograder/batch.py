@@ -38,8 +38,6 @@ import concurrent.futures as cf
 import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,49 +48,15 @@ from typing import Any
 
 import nbformat
 
-from autograder import validate
-from autograder.course_root import nbgrader_env
+from autograder import gradebook, validate
+from autograder.course_root import CourseSettings, course_settings
+from autograder.runner import last_error, nbgrader_env, run_nbgrader
 
 DEFAULT_NOTEBOOK_TIMEOUT = 900.0  # seconds per notebook, wall clock, kernel start included
 
 
 class BatchError(RuntimeError):
     """The class cannot be autograded at all (no assignment, no sandbox, ...)."""
-
-
-# ---------------------------------------------------------------------------
-# the course's nbgrader settings
-
-@dataclass(frozen=True)
-class CourseSettings:
-    course_id: str
-    db_url: str
-    source: Path
-    submitted: Path
-    autograded: Path
-
-
-def course_settings(course_dir: Path) -> CourseSettings:
-    """The folders and gradebook of a course root, as its ``nbgrader_config.py`` sets them."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    course_dir = Path(course_dir).resolve()
-    cfg = {}
-    if (course_dir / "nbgrader_config.py").exists():
-        cwd = os.getcwd()
-        try:  # the config may use relative paths
-            os.chdir(course_dir)
-            cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config().get(
-                "CourseDirectory", {})
-        finally:
-            os.chdir(cwd)
-
-    def folder(key: str, default: str) -> Path:
-        return course_dir / cfg.get(key, default)
-
-    db_url = cfg.get("db_url") or f"sqlite:///{course_dir / 'gradebook.db'}"
-    return CourseSettings(cfg.get("course_id", "default_course"), db_url, folder("source_directory", "source"),
-                          folder("submitted_directory", "submitted"), folder("autograded_directory", "autograded"))
 
 
 # ---------------------------------------------------------------------------
@@ -172,9 +136,10 @@ def grade_one(task: Task) -> TaskResult:
                               time.monotonic() - start)
         if code != 0:
             return TaskResult(task.student, False, f"nbgrader autograde failed (exit {code}): "
-                              f"{_last_error(log)}", log, time.monotonic() - start)
+                              f"{last_error(log)}", log, time.monotonic() - start)
         result = TaskResult(task.student, True, log=log)
-        result.notebooks, result.timestamp = _read_scores(db_url, task.course_id, task.assignment, task.student)
+        result.notebooks, result.timestamp = gradebook.student_scores(db_url, task.course_id, task.assignment,
+                                                                      task.student)
         out = root / "autograded" / task.student / task.assignment
         result.autograded = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
         result.seconds = time.monotonic() - start
@@ -192,80 +157,6 @@ def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     folder.mkdir(parents=True, exist_ok=True)
-
-
-def run_nbgrader(args: list[str], cwd: Path, env: dict, timeout: float) -> tuple[int, str, bool]:
-    """(exit code, output, timed out) of ``nbgrader ARGS`` run in ``cwd`` with exactly ``env``;
-    on time-out its whole process tree (kernels included) is killed.
-
-    It runs as a fork of :mod:`autograder.zygote`, which has imported nbgrader once (2-3 s
-    saved per run), or as ``python -m nbgrader ARGS`` if ``COURSE_AUTOGRADE_FORK=0`` or the
-    zygote cannot be used here.
-    """
-    if os.environ.get("COURSE_AUTOGRADE_FORK", "1") != "0" and hasattr(os, "fork"):
-        from autograder import zygote
-
-        try:
-            return zygote.run(args, cwd, env, timeout, on_timeout=_kill_tree)
-        except zygote.ZygoteError as err:
-            sys.stderr.write(f"autograde: {err}; running nbgrader as a new process instead\n")
-    return _run([sys.executable, "-m", "nbgrader", *args], cwd, env, timeout)
-
-
-def _run(cmd: list[str], cwd: Path, env: dict, timeout: float) -> tuple[int, str, bool]:
-    """(exit code, output, timed out) of a command; on time-out its whole process tree is killed."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-        return proc.returncode, out.decode(errors="replace"), False
-    except subprocess.TimeoutExpired:
-        _kill_tree(proc.pid)
-        out, _ = proc.communicate()
-        return proc.returncode, out.decode(errors="replace"), True
-
-
-def _kill_tree(pid: int) -> None:
-    """Kill a process and all its descendants (Jupyter kernels start their own sessions)."""
-    try:
-        import psutil
-
-        try:
-            family = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-        except psutil.NoSuchProcess:
-            family = []
-        for p in family:
-            try:
-                p.kill()
-            except psutil.NoSuchProcess:
-                pass
-    except ImportError:
-        pass
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _last_error(log: str) -> str:
-    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if "[ERROR]" in ln or "Error" in ln]
-    return (errors or lines or ["no output"])[-1][:500]
-
-
-def _read_scores(db_url: str, course_id: str, assignment: str, student: str):
-    from nbgrader.api import Gradebook
-
-    out = {}
-    with Gradebook(db_url, course_id) as gb:
-        sub = gb.find_submission(assignment, student)
-        for nb in sub.notebooks:
-            out[nb.name] = {
-                "grades": {g.name: (g.auto_score, g.max_score) for g in nb.grades},
-                "comments": {c.name: c.auto_comment for c in nb.comments},
-                "late_penalty": nb.late_submission_penalty,
-            }
-        return out, sub.timestamp
 
 
 # ---------------------------------------------------------------------------
@@ -429,7 +320,7 @@ def _run_batch(settings: CourseSettings, batch: list[_Assignment], tasks: list, 
                                              thread_name_prefix="autograde")
     pending = {(a.name, t.student) for a, t in tasks}
     try:
-        with _open_gradebook(settings) as gb:
+        with gradebook.open_course_gradebook(settings) as gb:
             for a in batch:  # not gradable: zero points now
                 graded = {t.student for t in a.tasks}
                 for sid in a.names:
@@ -467,7 +358,7 @@ def _prepare(course_dir: Path, settings: CourseSettings, gb, assignment: str, st
              timeout: float | None) -> _Assignment:
     """Check each submission of ``assignment`` and make the tasks for the gradable ones."""
     source = settings.source / assignment
-    template = _template_gradebook(gb, assignment, settings.course_id, settings.db_url)
+    template = gradebook.template(gb, assignment, settings.course_id, settings.db_url)
     names = students if students is not None else find_students(course_dir, assignment)
     expected = validate.expected_cells(settings.source, assignment)
     others = {a.name: validate.expected_cells(settings.source, a.name) for a in settings.source.iterdir()
@@ -511,58 +402,6 @@ def _record(result: StudentResult, got: TaskResult) -> None:
         result.message = got.error + " Zero points recorded, marked for manual grading and flagged."
 
 
-STUDENT_TABLES = ("grade", "comment", "submitted_notebook", "submitted_assignment", "student")
-
-
-def _template_gradebook(gb, assignment: str, course_id: str, db_url: str = "") -> bytes:
-    """An sqlite gradebook with the course's assignments (notebooks, cells, due dates) and no student data,
-    as bytes: a copy of the course's sqlite gradebook with the students' rows deleted (fast), or else one
-    built with nbgrader's API from the assignment alone."""
-    import sqlite3
-
-    if db_url.startswith("sqlite:///"):
-        with tempfile.TemporaryDirectory(prefix="gradebook-") as tmp:
-            path = Path(tmp) / "gradebook.db"
-            src_db = sqlite3.connect(db_url[len("sqlite:///"):])
-            dst = sqlite3.connect(path)
-            try:
-                src_db.backup(dst)
-                tables = {r[0] for r in dst.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if set(STUDENT_TABLES) <= tables:
-                    for table in STUDENT_TABLES:
-                        dst.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
-                    dst.commit()
-                    dst.execute("VACUUM")
-                    dst.close()
-                    return path.read_bytes()
-            finally:
-                src_db.close()
-                dst.close()
-    return _built_gradebook(gb, assignment, course_id)
-
-
-def _built_gradebook(gb, assignment: str, course_id: str) -> bytes:
-    from nbgrader.api import Gradebook
-
-    src = gb.find_assignment(assignment)
-    with tempfile.TemporaryDirectory(prefix="gradebook-") as tmp:
-        path = Path(tmp) / "gradebook.db"
-        with Gradebook(f"sqlite:///{path}", course_id) as new:
-            new.add_assignment(assignment, duedate=src.duedate)
-            for nb in src.notebooks:
-                new.add_notebook(nb.name, assignment)
-                for c in nb.grade_cells:
-                    new.add_grade_cell(c.name, nb.name, assignment, max_score=c.max_score, cell_type=c.cell_type)
-                for c in nb.solution_cells:
-                    new.add_solution_cell(c.name, nb.name, assignment)
-                for c in nb.task_cells:
-                    new.add_task_cell(c.name, nb.name, assignment, max_score=c.max_score, cell_type=c.cell_type)
-                for c in nb.source_cells:
-                    new.add_source_cell(c.name, nb.name, assignment, cell_type=c.cell_type, locked=c.locked,
-                                        source=c.source, checksum=c.checksum)
-        return path.read_bytes()
-
-
 def _timestamp(folder: Path) -> datetime | None:
     from nbgrader.utils import parse_utc
 
@@ -571,12 +410,6 @@ def _timestamp(folder: Path) -> datetime | None:
         return parse_utc(text) if text else None
     except (OSError, ValueError):
         return None
-
-
-def _open_gradebook(settings: CourseSettings):
-    from nbgrader.api import Gradebook
-
-    return Gradebook(settings.db_url, settings.course_id)
 
 
 def _write_one(gb, settings: CourseSettings, assignment: str, res: StudentResult, got: TaskResult | None,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import cells
 from autograder.course_root import CourseRoot, NbgraderError, code_cells
 from autograder.wrong_answers import Case, cases
 
@@ -131,11 +132,9 @@ def shown_by_tests(folder: Path) -> str:
     """What the test cells of a student's autograded notebooks showed: error messages and printed text."""
     texts = []
     for path in sorted(folder.glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
-                for out in cell.get("outputs", []):
-                    texts.append(f"{out.get('ename', '')}: {out.get('evalue', '')}" if out.get("output_type") == "error"
-                                 else str(out.get("text", "")))
+        for _, out in cells.graded_outputs(nbformat.read(path, as_version=4)):
+            texts.append(f"{out.get('ename', '')}: {out.get('evalue', '')}" if out.get("output_type") == "error"
+                         else str(out.get("text", "")))
     return "\n".join(texts)
 
 

@@ -7,7 +7,6 @@ These helpers only set up folders, run the commands, and read grades back.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -16,14 +15,11 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import cells
+from autograder.cells import fill_in, solution_code
+from autograder.runner import NbgraderError, nbgrader_env
+
 REPO = Path(__file__).resolve().parents[1]
-SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
-
-
-class NbgraderError(RuntimeError):
-    """An nbgrader command failed; the message holds its output (``output``: all of it)."""
-
-    output: str = ""
 
 
 def assignments(repo: Path = REPO) -> list[str]:
@@ -49,21 +45,40 @@ def code_cells(assignment: str, role: str, repo: Path = REPO) -> dict[str, float
     ("grade" for test cells, "solution" for answer cells)."""
     out = {}
     for name in notebooks(assignment, repo):
-        for cell in source_notebook(assignment, name, repo).cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get(role) and cell.cell_type == "code":
-                out[meta["grade_id"]] = meta.get("points", 0)
+        out.update(cells.code_cells(source_notebook(assignment, name, repo), role))
     return out
 
 
-def nbgrader_env(**extra: str) -> dict[str, str]:
-    """The environment to run nbgrader in: this Python's bin first on PATH (nbgrader runs
-    alembic and kernels from there), Keras on torch, no bytecode files; plus ``extra``."""
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.setdefault("KERAS_BACKEND", "torch")
-    env.update(extra)
-    return env
+@dataclass(frozen=True)
+class CourseSettings:
+    course_id: str
+    db_url: str
+    source: Path
+    submitted: Path
+    autograded: Path
+
+
+def course_settings(course_dir: Path) -> CourseSettings:
+    """The folders and gradebook of a course root, as its ``nbgrader_config.py`` sets them."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course_dir = Path(course_dir).resolve()
+    cfg = {}
+    if (course_dir / "nbgrader_config.py").exists():
+        cwd = os.getcwd()
+        try:  # the config may use relative paths
+            os.chdir(course_dir)
+            cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config().get(
+                "CourseDirectory", {})
+        finally:
+            os.chdir(cwd)
+
+    def folder(key: str, default: str) -> Path:
+        return course_dir / cfg.get(key, default)
+
+    db_url = cfg.get("db_url") or f"sqlite:///{course_dir / 'gradebook.db'}"
+    return CourseSettings(cfg.get("course_id", "default_course"), db_url, folder("source_directory", "source"),
+                          folder("submitted_directory", "submitted"), folder("autograded_directory", "autograded"))
 
 
 @dataclass
@@ -154,28 +169,3 @@ class CourseRoot:
                             cells[grade.name] = (float(grade.score), float(grade.max_score))
                 out[sub.student.id] = cells
         return out
-
-
-def solution_code(source_nb: nbformat.NotebookNode) -> dict[str, str]:
-    """{grade_id: the instructor's answer without the solution markers} of solution cells."""
-    answers = {}
-    for cell in source_nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            answers[meta["grade_id"]] = SOLUTION_MARKERS.sub("", cell.source)
-    return answers
-
-
-def fill_in(student_nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
-    """A copy of a student notebook with the given answer cells replaced.
-
-    Raises KeyError if an answer names a cell that is not a solution cell.
-    """
-    nb = nbformat.from_dict(student_nb)
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
-             if c.metadata.get("nbgrader", {}).get("solution")}
-    for grade_id, code in answers.items():
-        if grade_id not in by_id:
-            raise KeyError(f"{grade_id!r} is not an answer cell; answer cells: {sorted(k for k in by_id if k)}")
-        by_id[grade_id].source = code
-    return nb

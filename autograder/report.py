@@ -1,5 +1,4 @@
-"""Reports from nbgrader's gradebook: the class report for the instructor, and
-a filter that keeps hidden tests out of the students' feedback.
+"""The class report for the instructor, from nbgrader's gradebook.
 
 :func:`write_report` (``python -m autograder report [--out DIR]``) reads the
 course's gradebook with nbgrader's API and the autograded notebooks, and writes
@@ -12,19 +11,6 @@ course's gradebook with nbgrader's API and the autograded notebooks, and writes
 * ``failing_checks.png``: the most common failing checks, by the first line of
   the error a test cell raised (``AssertionError``, ``FeedbackError``, ...);
 * ``index.html``: the plots and the tables.
-
-:class:`HideHiddenTests` is an nbgrader preprocessor for ``generate_feedback``:
-nbgrader's feedback shows the test cells as autograded, hidden tests included
-(jupyter/nbgrader#917).  It removes the ``### BEGIN HIDDEN TESTS`` ...
-``### END HIDDEN TESTS`` region from test cells and shortens the errors those
-cells raised to their message (a traceback quotes the failing test's code).
-Enable it in ``nbgrader_config.py``::
-
-    c.GenerateFeedback.preprocessors = [
-        "nbgrader.preprocessors.GetGrades",
-        "autograder.report.HideHiddenTests",
-        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    ]
 """
 from __future__ import annotations
 
@@ -36,35 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+
+from autograder import cells
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback without hidden tests: their code is removed and their errors keep only the message."""
-
-    begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS", help="Marks the start of hidden tests").tag(config=True)
-    end_test_delimeter = Unicode("END HIDDEN TESTS", help="Marks the end of hidden tests").tag(config=True)
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or self.begin_test_delimeter not in cell.source:
-            return cell, resources
-        kept, hidden = [], False
-        for line in cell.source.split("\n"):
-            if self.begin_test_delimeter in line:
-                hidden = True
-                kept.append(line.replace(self.begin_test_delimeter, "hidden tests (not shown)"))
-            elif self.end_test_delimeter in line:
-                hidden = False
-            elif not hidden:
-                kept.append(line)
-        cell.source = "\n".join(kept)
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
-        return cell, resources
 
 
 # ---------------------------------------------------------------------------
@@ -111,14 +72,12 @@ def failing_checks(autograded: Path, assignments: list[str]) -> dict[str, Counte
             nb = nbformat.read(path, as_version=4)
         except Exception:  # noqa: BLE001 (a damaged file is left out of the report)
             continue
-        for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if cell.cell_type != "code" or not meta.get("grade"):
-                continue
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
-                    out[assignment][f"{meta.get('grade_id')}: {first_line(output)}"] += 1
-                    break
+        failed = {}  # grade_id -> its cell's first error
+        for grade_id, output in cells.graded_outputs(nb):
+            if output.get("output_type") == "error":
+                failed.setdefault(grade_id, output)
+        for grade_id, output in failed.items():
+            out[assignment][f"{grade_id}: {first_line(output)}"] += 1
     return out
 
 
@@ -133,7 +92,7 @@ def write_report(course_dir: Path, out: Path, assignments: list[str] | None = No
     import matplotlib
 
     matplotlib.use("Agg")
-    from autograder.batch import course_settings
+    from autograder.course_root import course_settings
 
     settings = course_settings(course_dir)
     out = Path(out)

@@ -43,6 +43,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.cells import grade_ids, without_duplicate_ids
+
 DEFAULT_MAX_SUBMISSION_MB = 20.0
 
 
@@ -64,17 +66,6 @@ class Check:
     @property
     def gradable(self) -> bool:
         return not self.error and bool(self.notebooks)
-
-
-def grade_ids(nb: nbformat.NotebookNode, role: str = "grade") -> list[str]:
-    """grade_ids of the cells of a notebook with the nbgrader role ``role`` (grade/solution/any), in order."""
-    out = []
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if (meta.get(role) or (role == "any" and (meta.get("grade") or meta.get("solution")
-                                                  or meta.get("task")))) and meta.get("grade_id"):
-            out.append(meta["grade_id"])
-    return out
 
 
 def expected_cells(source_dir: Path, assignment: str) -> dict[str, set[str]]:
@@ -217,20 +208,6 @@ def check_submission(course_dir: Path, assignment: str, student: str, *,
         check.error = ("no gradable notebook: " + " ".join(check.warnings) if check.warnings
                        else f"no notebook in {where}/; expected {', '.join(n + '.ipynb' for n in expected)}.")
     return check
-
-
-def without_duplicate_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of a notebook in which only the last cell with each grade id keeps its nbgrader metadata."""
-    nb = nbformat.from_dict(nb)
-    seen: set[str] = set()
-    for cell in reversed(nb.cells):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        gid = meta.get("grade_id")
-        if gid and (meta.get("grade") or meta.get("solution") or meta.get("locked") or meta.get("task")):
-            if gid in seen:
-                del cell.metadata["nbgrader"]
-            seen.add(gid)
-    return nb
 
 
 def _source_grade_cells(source_dir: Path, assignment: str, name: str) -> list[str]:

@@ -458,7 +458,8 @@ def test_instructor_notebook_runs_in_the_lab(page, lab, nb_file):
 
 def _validate_target() -> tuple[str, str]:
     """(assignment, notebook) to validate: a graded notebook, the cheapest (no Keras) if any."""
-    from autograder.course_root import notebooks, assignments, source_notebook, solution_code
+    from autograder.cells import solution_code
+    from autograder.course_root import assignments, notebooks, source_notebook
 
     graded = [(a, n) for a in assignments() for n in notebooks(a) if solution_code(source_notebook(a, n))]
     assert graded, "no graded notebook (with solution cells) in source/"
@@ -482,7 +483,8 @@ def _click_validate(page, timeout: float = VALIDATE_TIMEOUT):
 
 def test_validate_button(page, lab):
     """nbgrader's Validate: success on a solved student notebook, failures on an unsolved one."""
-    from autograder.course_root import fill_in, solution_code, source_notebook
+    from autograder.cells import fill_in, solution_code
+    from autograder.course_root import source_notebook
 
     assignment, name = _validate_target()
     student = nbformat.read(REPO / "release" / assignment / f"{name}.ipynb", as_version=4)

@@ -8,7 +8,8 @@ import nbformat
 import pytest
 
 from autograder import catalogue
-from autograder.course_root import NbgraderError, assignments, code_cells
+from autograder.course_root import assignments, code_cells
+from autograder.runner import NbgraderError
 from autograder.wrong_answers import cases
 
 ASSIGNMENTS = assignments()

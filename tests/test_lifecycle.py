@@ -23,7 +23,9 @@ import nbformat
 import pytest
 
 from autograder.batch import autograde_class
-from autograder.course_root import CourseRoot, code_cells, fill_in, nbgrader_env, solution_code, source_notebook
+from autograder.cells import fill_in, solution_code
+from autograder.course_root import CourseRoot, code_cells, source_notebook
+from autograder.runner import nbgrader_env
 from autograder.wrong_answers import cases
 
 pytestmark = pytest.mark.slow

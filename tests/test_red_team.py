@@ -23,8 +23,9 @@ import psutil
 import pytest
 
 from autograder import red_team, sandbox
-from autograder.course_root import CourseRoot, code_cells, nbgrader_env
+from autograder.course_root import CourseRoot, code_cells
 from autograder.red_team import ASSIGNMENT, NOTEBOOK
+from autograder.runner import nbgrader_env
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,7 +49,7 @@ def _sandbox_processes(root: Path) -> list[psutil.Process]:
     for p in psutil.process_iter(["cmdline", "uids"]):
         try:
             cmd = " ".join(p.info["cmdline"] or [])
-            if ("autograder.sandbox_kernel" in cmd or "bwrap" in cmd or "--inside" in cmd or "--warm-server" in cmd
+            if ("autograder.sandbox.kernel" in cmd or "bwrap" in cmd or "--inside" in cmd or "--warm-server" in cmd
                     or 200000 <= p.info["uids"].real < 260000) and p.cwd().startswith(str(root)):
                 out.append(p)
         except (psutil.Error, AttributeError):
@@ -94,7 +95,7 @@ class Listener:
 @pytest.fixture(scope="module", params=["cold", "warm"] if sandbox.warm_kernels_possible() else ["cold"])
 def graded(request, tmp_path_factory):
     if not sandbox.available():
-        pytest.fail(f"the sandbox cannot run here: {sandbox._probe()}")
+        pytest.fail(f"the sandbox cannot run here: {sandbox.probe()}")
     with sandbox.WarmKernels(LIMITS) if request.param == "warm" else contextlib.nullcontext() as warm:
         assert warm is None or warm.socket, f"the warm-kernel server did not start: {warm.problem}"
         yield from _graded(tmp_path_factory, warm)
@@ -161,7 +162,7 @@ def _outputs_text(nb) -> str:
 
 
 def test_bubblewrap_is_installed():
-    assert sandbox.available(), f"{sandbox._probe()}"
+    assert sandbox.available(), f"{sandbox.probe()}"
 
 
 def test_autograde_run_completes(graded):

@@ -1,4 +1,4 @@
-"""The sandbox for autograding kernels (autograder/sandbox.py, autograder/sandbox_kernel.py).
+"""The sandbox for autograding kernels (the package autograder/sandbox/).
 
 Kernels are started through the ``course-sandbox`` kernel spec written by
 ``sandbox.nbgrader_args``, exactly as ``nbgrader autograde`` starts them.  If bubblewrap is
@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from autograder import sandbox
+from autograder.sandbox import bwrap
 from servers import alive, note_children
 
 MB = 2**20
@@ -90,7 +91,7 @@ def warm_server():
 @pytest.fixture(scope="module", params=MODES)
 def kernel(request, tmp_path_factory):
     if not sandbox.available():
-        pytest.fail(f"the sandbox cannot run here: {sandbox._probe()}")
+        pytest.fail(f"the sandbox cannot run here: {sandbox.probe()}")
     warm = request.getfixturevalue("warm_server").socket if request.param == "warm" else None
     k = Kernel(sandbox.Limits(), tmp_path_factory.mktemp("kernel"), warm=warm)
     yield k
@@ -101,7 +102,7 @@ def kernel(request, tmp_path_factory):
 def small_kernel(request, tmp_path):
     """small_kernel(**limits): a kernel of its own with these limits, cold or warm."""
     if not sandbox.available():
-        pytest.fail(f"the sandbox cannot run here: {sandbox._probe()}")
+        pytest.fail(f"the sandbox cannot run here: {sandbox.probe()}")
     warm = request.getfixturevalue("warm_server").socket if request.param == "warm" else None
     return lambda **limits: Kernel(sandbox.Limits(**limits), tmp_path, warm=warm)
 
@@ -120,19 +121,19 @@ def family(k: Kernel) -> dict[int, float]:
 
 
 def test_bubblewrap_available():
-    assert sandbox.available(), sandbox._probe()
+    assert sandbox.available(), sandbox.probe()
 
 
 def test_missing_bwrap_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
-    sandbox._probe.cache_clear()
+    monkeypatch.setattr(bwrap, "bwrap_path", lambda: None)
+    sandbox.probe.cache_clear()
     try:
         assert not sandbox.available()
         with pytest.raises(sandbox.SandboxError, match="apt-get install -y bubblewrap"):
             sandbox.nbgrader_args()
     finally:
         monkeypatch.undo()
-        sandbox._probe.cache_clear()
+        sandbox.probe.cache_clear()
 
 
 def test_nbgrader_args_write_a_kernel_spec(tmp_path):
@@ -142,7 +143,7 @@ def test_nbgrader_args_write_a_kernel_spec(tmp_path):
     import json
 
     spec = json.loads((tmp_path / "kernels" / "course-sandbox" / "kernel.json").read_text())
-    assert spec["argv"][:3] == [sys.executable, "-m", "autograder.sandbox_kernel"]
+    assert spec["argv"][:3] == [sys.executable, "-m", "autograder.sandbox.kernel"]
     assert spec["argv"][-1] == "{connection_file}"
     assert sandbox.Limits.from_json(spec["argv"][4]).cell_timeout == 7
 
@@ -151,10 +152,10 @@ def test_private_tmp_is_mounted_before_a_checkout_under_tmp(tmp_path, monkeypatc
     """A clone under /tmp (CI's, say) must stay visible: bwrap mounts in order, so the
     private /tmp tmpfs has to come before the read-only binds of the environment."""
     fake_env = Path("/tmp/ci-checkout/.venv")
-    monkeypatch.setattr(sandbox.sys, "prefix", str(fake_env))
+    monkeypatch.setattr(bwrap.sys, "prefix", str(fake_env))
     (tmp_path / "group").write_text("")
-    cmd, _ = sandbox.bwrap_command(sandbox.Limits(), cwd=tmp_path, workcopy=tmp_path, ipc_dir=tmp_path,
-                                   passwd=tmp_path / "passwd", uid=None, kernel_args=[])
+    cmd, _ = bwrap.bwrap_command(sandbox.Limits(), cwd=tmp_path, workcopy=tmp_path, ipc_dir=tmp_path,
+                                 passwd=tmp_path / "passwd", uid=None, kernel_args=[])
     tmpfs = [i for i, a in enumerate(cmd) if a == "--tmpfs" and cmd[i + 1] == "/tmp"]
     venv = [i for i, a in enumerate(cmd) if a == "--ro-bind" and cmd[i + 2] == str(fake_env)]
     assert len(tmpfs) == 1 and len(venv) == 1 and tmpfs[0] < venv[0]
@@ -184,7 +185,7 @@ def test_working_copy_is_private_and_writable(kernel):
     assert not (kernel.cwd / "mine.txt").exists(), "writes must stay in the private copy"
     assert kernel.value("open(os.path.expanduser('~/note'), 'w').write('abc')") == 3
     assert kernel.value("open('/tmp/t', 'w').write('abc')") == 3
-    assert kernel.value("os.environ['HOME']") == sandbox.HOME
+    assert kernel.value("os.environ['HOME']") == bwrap.HOME
 
 
 def test_runs_as_an_unprivileged_user(kernel):

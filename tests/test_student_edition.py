@@ -29,7 +29,8 @@ import nbformat
 import pytest
 
 from autograder import lockfile, student_edition
-from autograder.course_root import assignments, fill_in, notebooks, solution_code, source_notebook
+from autograder.cells import fill_in, solution_code
+from autograder.course_root import assignments, notebooks, source_notebook
 from autograder.student_edition import EditionError, build
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,8 +15,7 @@ import psutil
 import pytest
 
 from autograder import zygote
-from autograder.batch import _kill_tree, run_nbgrader
-from autograder.course_root import nbgrader_env
+from autograder.runner import kill_tree, nbgrader_env, run_nbgrader
 
 # a course config is Python that nbgrader runs at start-up: it reports where and how it runs
 SPY = textwrap.dedent("""
@@ -43,7 +42,7 @@ def _env(**extra) -> dict:
 
 
 def test_a_run_has_its_own_folder_environment_session_and_log(course):
-    code, log, timed_out = zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=_kill_tree)
+    code, log, timed_out = zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=kill_tree)
     seen = json.loads((course / "seen.json").read_text())
     assert (code, timed_out) == (0, False), log
     assert "config read" in log  # stdout and stderr of the run are its log
@@ -54,9 +53,9 @@ def test_a_run_has_its_own_folder_environment_session_and_log(course):
 
 
 def test_the_zygote_is_started_once_and_reused(course):
-    zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=_kill_tree)
+    zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=kill_tree)
     first = zygote._zygote[0].pid
-    code, log, _ = zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=_kill_tree)
+    code, log, _ = zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=kill_tree)
     assert code == 0, log
     assert zygote._zygote[0].pid == first
     assert json.loads((course / "seen.json").read_text())["pid"] != first
@@ -71,7 +70,7 @@ def test_exit_code_and_error_of_a_failing_run(course):
 def test_a_hanging_run_is_killed_with_its_children(course):
     start = time.monotonic()
     code, log, timed_out = zygote.run(["db", "student", "list"], course, _env(SPY_HANG="1"), 5,
-                                      on_timeout=_kill_tree)
+                                      on_timeout=kill_tree)
     assert timed_out and code == zygote.KILLED
     assert time.monotonic() - start < 30
     time.sleep(0.5)
@@ -82,9 +81,9 @@ def test_a_hanging_run_is_killed_with_its_children(course):
 
 
 def test_the_zygote_ends_with_the_process_that_started_it(course):
-    script = ("import sys; from autograder import zygote; from autograder.batch import _kill_tree; "
+    script = ("import sys; from autograder import zygote; from autograder.runner import kill_tree; "
               f"zygote.run(['db', 'student', 'list'], {str(course)!r}, {{'PATH': {_env()['PATH']!r}}}, 120, "
-              "_kill_tree); print(zygote._zygote[0].pid)")
+              "kill_tree); print(zygote._zygote[0].pid)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     pid = int(out.stdout.strip().splitlines()[-1])
     deadline = time.monotonic() + 10

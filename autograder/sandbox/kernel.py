@@ -1,12 +1,12 @@
 """The sandboxed kernel: a wrapper outside bwrap, and the startup code inside.
 
-``python -m autograder.sandbox_kernel --limits JSON CONNECTION_FILE [kernel args]`` is the
+``python -m autograder.sandbox.kernel --limits JSON CONNECTION_FILE [kernel args]`` is the
 ``argv`` of the ``course-sandbox`` kernel spec (see :mod:`autograder.sandbox`).  It is the
 process nbgrader (jupyter_client) starts, signals and kills, and it:
 
 1. makes a private folder: a copy of the notebook's folder (the working copy), a folder for
    the kernel's unix sockets, and ``/etc/passwd`` for the sandbox user;
-2. starts ``bwrap ... python /opt/course-sandbox/sandbox_kernel.py --inside`` with the
+2. starts ``bwrap ... python /opt/course-sandbox/inside.py --inside`` with the
    resource limits set (``RLIMIT_*``, ``oom_score_adj=1000``, killed if the wrapper dies);
 3. **proxies the five channels**.  nbgrader connects over TCP to 127.0.0.1 as usual, but the
    kernel has its own network namespace, in which the host's 127.0.0.1 does not exist.  So
@@ -36,27 +36,6 @@ waits) instead of the kernel, and the server's fork joins the slot's namespaces 
 kernel there (:func:`warm_server_main`); it reports the kernel's pid and, at the end, its exit
 code, which the wrapper hands to the slot, so that bwrap ends as it would have with the kernel
 inside.  If the server cannot be reached, the kernel starts cold.
-
-Inside the sandbox (``--inside``, or in the warm kernel), before the kernel starts, this file drops root to the
-sandbox uid and installs the **integrity guard** (:func:`install_guard`): student code runs
-in the same interpreter as the hidden tests, so it could replace ``np.allclose``,
-``numpy.testing``, ``course.feedback.check``, a builtin, or a function's ``__code__`` and
-pass every test.  The guard is a ``sys.addaudithook`` hook, which cannot be removed.  The
-``exec`` audit event fires before every top-level statement of every cell (IPython runs
-each one with ``exec``); at the first one the guard records the pristine objects (the
-dictionaries of the numpy, course, math and builtins modules, the code objects and
-defaults of their functions, the names ``np``, ``check``, ``Hint``... in the notebook's
-namespace); before each later statement it compares.  ``object.__setattr__`` events (a
-function's ``__code__``/``__defaults__``, attributes of numpy or course classes) are caught
-as they happen.  The ``check*`` functions of ``course.feedback`` and ``course.model_checks``
-(every name in their ``__all__`` is protected in the notebook's namespace) also verify before
-and after each check, which catches a student function that tampers while a test calls it.  On tampering the guard
-restores the pristine objects and from then on fails every cell with
-``GradingIntegrityError`` naming what was modified: the tampering student gets no points
-for the rest of the notebook.  Limits of an in-process guard: a student who deliberately
-digs out the guard's state through ``gc``, or forges protocol messages with the kernel's
-own session, can still fool it (a forged second ``execute_reply`` is detected by the
-wrapper, which then stops the kernel).
 """
 from __future__ import annotations
 
@@ -64,417 +43,8 @@ import json
 import os
 import sys
 
-HOME = "/tmp/home"
-CHECK_MODULES = ("course.feedback", "course.model_checks")  # names in their __all__ are protected
-
-
-# ============================================================================================
-# inside the sandbox: stdlib only until the kernel starts
-# ============================================================================================
-
-class GradingIntegrityError(Exception):
-    """Student code modified the helpers the tests rely on."""
-
-
-def install_guard() -> dict:  # noqa: C901  (one closure on purpose: less to reach from outside)
-    import builtins
-    import functools
-    import importlib
-    import operator
-    import types
-
-    get_code = operator.attrgetter("__code__")
-    get_defaults = operator.attrgetter("__defaults__")
-    get_kwdefaults = operator.attrgetter("__kwdefaults__")
-    state: dict = {"snap": None, "tampered": [], "busy": False, "shell": None}
-    skip_builtins = {"_", "__", "___", "exit", "quit", "get_ipython", "display", "__IPYTHON__",
-                     "__builtins__", "__loader__", "__spec__", "__name__", "__doc__", "__package__",
-                     "__build_class__", "__import__", "copyright", "credits", "license", "help",
-                     "input", "raw_input", "getpass"}  # ipykernel swaps input() per request
-    real_exec, real_compile = builtins.exec, builtins.compile
-
-    def is_cell(filename: str) -> bool:
-        return "ipykernel_" in filename or filename.startswith("<ipython-input")
-
-    def protected_module(name: str) -> bool:
-        return name in ("numpy", "course", "math", "numbers", "builtins") or name.startswith(("numpy.", "course."))
-
-    def keep(modname: str, key: str) -> bool:
-        if key.startswith("__") and key.endswith("__"):
-            return False
-        if modname == "builtins":
-            return key not in skip_builtins
-        return not (modname.startswith("numpy") and key.startswith("_"))
-
-    def guarded(original):
-        @functools.wraps(original)
-        def check(*args, **kwargs):
-            verify_or_raise()
-            result = original(*args, **kwargs)
-            verify_or_raise()
-            return result
-
-        check._course_guarded = True
-        return check
-
-    def snapshot() -> None:
-        import math  # noqa: F401
-        import numbers  # noqa: F401
-
-        import numpy
-        import numpy.linalg  # noqa: F401
-        import numpy.random  # noqa: F401
-        import numpy.testing  # noqa: F401
-        helpers = []  # the course's check modules: their check* functions verify before and after
-        try:
-            import course
-            for modname in CHECK_MODULES:
-                try:
-                    helpers.append(importlib.import_module(modname))
-                except Exception:
-                    pass
-        except Exception:  # the guard still protects numpy and builtins
-            course = None
-        for helper in helpers:
-            for fname in getattr(helper, "__all__", ()):
-                original = getattr(helper, fname, None)
-                if (fname.startswith("check") and callable(original)
-                        and not getattr(original, "_course_guarded", False)):
-                    setattr(helper, fname, guarded(original))
-        modules, functions, types_ = {}, {}, set()
-        for name in list(sys.modules):
-            mod = sys.modules.get(name)
-            if not protected_module(name) or not isinstance(mod, types.ModuleType):
-                continue
-            entries = {k: v for k, v in vars(mod).items() if keep(name, k)}
-            keys = tuple(entries)
-            getter = operator.itemgetter(*keys) if len(keys) > 1 else (lambda d, k=keys: tuple(d[x] for x in k))
-            modules[name] = (mod, type(mod), entries, getter, tuple(entries.values()))
-            for v in entries.values():
-                for f in (v, getattr(v, "_implementation", None), getattr(v, "__wrapped__", None)):
-                    if isinstance(f, types.FunctionType):
-                        functions[id(f)] = (f, f.__code__, f.__defaults__, f.__kwdefaults__)
-                if isinstance(v, type) and str(getattr(v, "__module__", "")).startswith(("course", "numpy")):
-                    types_.add(id(v))
-        names = {"np": numpy, "numpy": numpy}
-        if course is not None:
-            names["course"] = course
-        for helper in helpers:
-            names.update({n: getattr(helper, n) for n in getattr(helper, "__all__", ()) if hasattr(helper, n)})
-        try:
-            from IPython.core.interactiveshell import InteractiveShell
-            state["shell"] = InteractiveShell._instance
-        except Exception:
-            state["shell"] = None
-        state["snap"] = (modules, functions, types_, names)
-        state["fast"] = tuple(zip(*functions.values())) or ((), (), (), ())
-
-    def problems() -> list[str]:
-        modules, functions, _, names = state["snap"]
-        found = []
-        for name, (mod, mtype, entries, getter, values) in modules.items():
-            if sys.modules.get(name) is not mod:
-                found.append(f"sys.modules[{name!r}] was replaced")
-                continue
-            if type(mod) is not mtype:
-                found.append(f"the class of module {name} was changed")
-            current = vars(mod)
-            try:  # fast path, at C speed: every value still the same object
-                if not any(map(operator.is_not, getter(current), values)):
-                    continue
-            except KeyError:
-                pass
-            for k, v in entries.items():
-                if current.get(k, _MISSING) is not v:
-                    what = "deleted" if k not in current else "replaced"
-                    found.append(f"{'builtin ' + k if name == 'builtins' else name + '.' + k} was {what}")
-        fns, codes, defs, kwdefs = state["fast"]
-        unchanged = (not any(map(operator.is_not, map(get_code, fns), codes))
-                     and not any(map(operator.is_not, map(get_defaults, fns), defs))
-                     and not any(map(operator.is_not, map(get_kwdefaults, fns), kwdefs)))
-        for f, code, defaults, kwdefaults in (() if unchanged else functions.values()):
-            if f.__code__ is not code:
-                found.append(f"the code of {f.__module__}.{f.__qualname__} was replaced")
-            elif f.__defaults__ is not defaults or f.__kwdefaults__ is not kwdefaults:
-                found.append(f"the default arguments of {f.__module__}.{f.__qualname__} were changed")
-        shell = state["shell"]
-        ns = getattr(shell, "user_ns", None)
-        if isinstance(ns, dict):
-            for n, obj in names.items():
-                if n in ns and ns[n] is not obj:
-                    found.append(f"the name `{n}` no longer refers to {getattr(obj, '__module__', '') or ''}"
-                                 f"{'.' if getattr(obj, '__module__', None) else ''}{getattr(obj, '__name__', n)}")
-        return found
-
-    def restore() -> None:
-        modules, functions, _, _ = state["snap"]
-        for name, (mod, mtype, entries, _, _) in modules.items():
-            sys.modules[name] = mod
-            try:
-                if type(mod) is not mtype:
-                    object.__setattr__(mod, "__class__", mtype)
-            except Exception:
-                pass
-            vars(mod).update(entries)
-        for f, code, defaults, kwdefaults in functions.values():
-            try:
-                state["busy"] = True
-                f.__code__, f.__defaults__, f.__kwdefaults__ = code, defaults, kwdefaults
-            except Exception:
-                pass
-            finally:
-                state["busy"] = False
-        ns = getattr(state["shell"], "user_ns", None)
-        if isinstance(ns, dict):
-            for n, obj in state["snap"][3].items():
-                if n in ns:
-                    ns[n] = obj
-
-    def message() -> str:
-        seen = list(dict.fromkeys(state["tampered"]))
-        listed = "; ".join(seen[:8]) + (f"; and {len(seen) - 8} more" if len(seen) > 8 else "")
-        return (f"grading helpers were modified by your code: {listed}. The tests cannot trust them, so this "
-                "cell and every cell after it score 0. Do not replace or patch numpy, course.feedback, "
-                "Python's builtins or the names np/check/Hint in your answers; then restart the kernel and "
-                "run all cells.")
-
-    def verify_or_raise() -> None:
-        if state["snap"] is None or state["busy"]:
-            return
-        state["busy"] = True
-        try:
-            found = problems()
-            if found:
-                state["tampered"].extend(found)
-                restore()
-        finally:
-            state["busy"] = False
-        if state["tampered"]:
-            raise GradingIntegrityError(message())
-
-    def hook(event: str, args: tuple) -> None:
-        if state["busy"]:
-            return
-        if event == "exec":
-            code = args[0] if args else None
-            if not is_cell(getattr(code, "co_filename", "") or ""):
-                return
-            if state["snap"] is None:
-                state["busy"] = True
-                try:
-                    snapshot()
-                finally:
-                    state["busy"] = False
-                return
-            verify_or_raise()
-        elif event in ("object.__setattr__", "object.__delattr__") and state["snap"] is not None:
-            obj, attr = args[0], args[1]
-            _, functions, types_, _ = state["snap"]
-            if id(obj) in functions and attr in ("__code__", "__defaults__", "__kwdefaults__"):
-                what = f"{attr} of {obj.__module__}.{obj.__qualname__} was set"
-            elif id(obj) in types_:
-                what = f"{obj.__module__}.{obj.__qualname__}.{attr} was {'set' if event.endswith('setattr__') else 'deleted'}"
-            else:
-                return
-            state["tampered"].append(what)
-            raise GradingIntegrityError(message())
-        elif state["snap"] is not None and (builtins.exec is not real_exec or builtins.compile is not real_compile):
-            state["tampered"].append("builtin exec or compile was replaced")
-            builtins.exec, builtins.compile = real_exec, real_compile
-
-    sys.addaudithook(hook)
-    return {"snapshot": snapshot, "problems": problems}  # for tests; inside_main drops it
-
-
-class _Missing:
-    pass
-
-
-_MISSING = _Missing()
-
-
-def inside_main(argv: list[str]) -> None:
-    """Start the kernel inside the sandbox: drop root, prepare HOME, install the guard, run ipykernel."""
-    uid = None
-    if "--uid" in argv:
-        i = argv.index("--uid")
-        uid = int(argv[i + 1])
-        del argv[i:i + 2]
-    if "--limits" in argv:
-        i = argv.index("--limits")
-        del argv[i:i + 2]
-    if uid is not None:
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-        if os.getuid() != uid or os.geteuid() != uid:
-            raise SystemExit("sandbox: could not drop privileges")
-    os.umask(0o022)
-    for sub in ("", "/.config/matplotlib", "/.cache", "/.local/share/jupyter/runtime", "/.ipython"):
-        os.makedirs(HOME + sub, exist_ok=True)
-    if os.path.dirname(os.path.abspath(__file__)) in sys.path:
-        sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
-    install_guard()
-    sys.argv = ["ipykernel_launcher", *argv]
-    from ipykernel import kernelapp
-
-    kernelapp.launch_new_instance()
-
-
-# ============================================================================================
-# the warm-kernel server (in a sandbox of its own, as root; see autograder.sandbox.WarmKernels)
-# ============================================================================================
-
-# What the course's notebooks import; a kernel forked from the server finds them imported.  Not
-# matplotlib_inline.backend_inline: importing it hooks figures into the running IPython shell, and
-# the server has none (a kernel that found it imported would show no plots).
-WARM_IMPORTS = ("numpy", "numpy.testing", "scipy.special", "matplotlib.pyplot", "ipywidgets", "pooch",
-                "ipykernel.kernelapp", "torch", "keras")
-SLOT_NAME = "course-sandbox-slot"  # the placeholder process in a sandbox a warm kernel joins
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
-STARTED = "warm-kernel server: started kernel"  # a line of the server's log per kernel
-
-
-def rlimits(limits: dict, nproc: int) -> list[tuple[str, int, int]]:
-    """The resource limits of a sandboxed kernel, (RLIMIT name, soft, hard), from Limits' fields."""
-    mb, address_space = 2**20, limits["address_space_mb"]
-    return [("RLIMIT_CORE", 0, 0), ("RLIMIT_CPU", limits["cpu_seconds"], limits["cpu_seconds"] + 5),
-            ("RLIMIT_FSIZE", limits["file_size_mb"] * mb, limits["file_size_mb"] * mb),
-            ("RLIMIT_AS", address_space * mb, address_space * mb), ("RLIMIT_NPROC", nproc, nproc)]
-
-
-def confine(limits: list, libc) -> None:
-    """In the process that becomes the kernel: the limits, first to be killed when memory runs out,
-    killed with its parent."""
-    import resource
-    import signal
-
-    for name, soft, hard in limits:
-        resource.setrlimit(getattr(resource, name), (soft, hard))
-    try:
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")
-    except OSError:
-        pass
-    libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
-
-
-def warm_server_main(argv: list[str]) -> None:
-    """Import what the kernels need, then fork a kernel for every request on the socket ``argv[0]``;
-    end when stdin closes."""
-    import importlib
-    import select
-    import signal
-    import socket
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    if here in sys.path:
-        sys.path.remove(here)
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel sets it
-    for name in WARM_IMPORTS:
-        try:
-            importlib.import_module(name)
-        except Exception as err:  # noqa: BLE001 (a kernel imports it itself, or fails as it would cold)
-            sys.stderr.write(f"warm-kernel server: cannot import {name}: {err!r}\n")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    server.bind(argv[0])
-    os.chmod(argv[0], 0o600)
-    server.listen(64)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # its forks are reaped by the kernel
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
-    while True:
-        ready, _, _ = select.select([server, 0], [], [])
-        if 0 in ready and not os.read(0, 4096):
-            return
-        if server not in ready:
-            continue
-        conn, _ = server.accept()
-        try:
-            conn.settimeout(10)
-            data, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
-            request = json.loads(data)
-        except Exception as err:  # noqa: BLE001
-            sys.stderr.write(f"warm-kernel server: bad request: {err!r}\n")
-            conn.close()
-            continue
-        if os.fork() == 0:
-            code = 1
-            try:
-                server.close()
-                code = _warm_child(request, conn, fds)
-            except BaseException as err:  # noqa: BLE001
-                try:
-                    conn.send(json.dumps({"error": f"{type(err).__name__}: {err}"}).encode())
-                except OSError:
-                    pass
-            finally:
-                os._exit(code)
-        conn.close()
-        for fd in fds:
-            os.close(fd)
-
-
-def _warm_child(request: dict, conn, fds: list[int]) -> int:
-    """Join the slot's sandbox, fork the kernel into it, report its pid and, later, its exit code."""
-    import ctypes
-    import signal
-
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    libc = ctypes.CDLL(None, use_errno=True)
-    slot = int(request["slot"])
-    with open(f"/proc/{slot}/cmdline", "rb") as f:
-        if SLOT_NAME.encode() not in f.read():
-            raise RuntimeError(f"process {slot} is not a sandbox slot")
-    names = ("ipc", "uts", "net", "cgroup", "pid", "mnt")  # the mount namespace last: /proc changes with it
-    ns = [os.open(f"/proc/{slot}/ns/{n}", os.O_RDONLY) for n in names]
-    root = os.open(f"/proc/{slot}/root", os.O_RDONLY | os.O_DIRECTORY)
-    for name, fd in zip(names, ns):
-        if libc.setns(fd, 0) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"setns({name}): {os.strerror(err)}")
-        os.close(fd)
-    os.fchdir(root)
-    os.chroot(".")
-    os.close(root)
-    os.chdir(request["cwd"])
-    pid = os.fork()  # the first process of this pid namespace to be the kernel
-    if pid == 0:
-        try:
-            _warm_kernel(request, conn, fds, libc)
-        finally:
-            os._exit(1)
-    conn.send(json.dumps({"pid": pid}).encode())
-    sys.stderr.write(f"{STARTED} {pid} in the sandbox of process {slot}\n")
-    sys.stderr.flush()
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    try:
-        conn.send(json.dumps({"status": 128 - code if code < 0 else code}).encode())
-    except OSError:
-        pass
-    return 0
-
-
-def _warm_kernel(request: dict, conn, fds: list[int], libc) -> None:
-    """The kernel, in the sandbox: what a cold kernel gets from bwrap and the wrapper, then the
-    same start (drop root, HOME, the guard, ipykernel)."""
-    os.setsid()
-    for i, fd in enumerate(fds[:3]):
-        os.dup2(fd, i)
-    conn.detach()
-    os.closerange(3, 1 << 20)
-    confine(request["rlimits"], libc)
-    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    for cap in range(64):  # as bwrap leaves a kernel: no capability can come back
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-    os.environ.clear()
-    os.environ.update(request["env"])
-    try:
-        inside_main([*request["argv"], "--uid", str(int(request["uid"]))])
-    except SystemExit as end:
-        os._exit(end.code if isinstance(end.code, int) else 0 if end.code is None else 1)
-    os._exit(0)
+from autograder.sandbox import bwrap
+from autograder.sandbox.inside import confine, rlimits
 
 
 # ============================================================================================
@@ -503,9 +73,6 @@ class Wrapper:
     def __init__(self, connection_file: str, limits, kernel_args: list[str]):
         import tempfile
 
-        from autograder import sandbox
-
-        self.sandbox = sandbox
         self.limits = limits
         self.conn = json.loads(open(connection_file).read())
         self.kernel_args = kernel_args
@@ -534,7 +101,7 @@ class Wrapper:
         self.interrupt_requested = False
         self.started = None
         # a warm kernel: a fork of the server at this socket joins the sandbox (autograder.sandbox.WarmKernels)
-        self.warm = os.environ.get("COURSE_WARM_KERNEL") if sandbox.privileged() else None
+        self.warm = os.environ.get("COURSE_WARM_KERNEL") if bwrap.privileged() else None
         self.kernel_pid: int | None = None
         self.warm_conn = None
         self.pss_due = 0.0  # when the watchdog may read the processes' PSS again (see _watch)
@@ -552,7 +119,7 @@ class Wrapper:
 
     # --- set-up -----------------------------------------------------------------------------
     def _choose_uid(self) -> int | None:
-        if not self.sandbox.privileged():
+        if not bwrap.privileged():
             return None
         import psutil
 
@@ -567,7 +134,7 @@ class Wrapper:
             uid = 200000 + (start + i) % 60000
             if uid not in used:
                 return uid
-        raise self.sandbox.SandboxError("no free uid for the sandbox")
+        raise bwrap.SandboxError("no free uid for the sandbox")
 
     def _prepare(self) -> list[str]:
         import shutil
@@ -578,14 +145,14 @@ class Wrapper:
         shutil.copytree(self.cwd, work, symlinks=True,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "kernel-*.json"))
         os.makedirs(ipc)
-        mplconfig = str(self.sandbox.matplotlib_folder(os.path.join(self.private, "matplotlib")))
-        inside_uid = self.uid if self.uid is not None else self.sandbox.SANDBOX_UID
+        mplconfig = str(bwrap.matplotlib_folder(os.path.join(self.private, "matplotlib")))
+        inside_uid = self.uid if self.uid is not None else bwrap.SANDBOX_UID
         with open(os.path.join(self.private, "passwd"), "w") as f:
             f.write(f"root:x:0:0:root:/root:/usr/sbin/nologin\nstudent:x:{inside_uid}:{inside_uid}:student:"
-                    f"{self.sandbox.HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+                    f"{bwrap.HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
         with open(os.path.join(self.private, "group"), "w") as f:
             f.write(f"root:x:0:\nstudent:x:{inside_uid}:\nnogroup:x:65534:\n")
-        inner_conn = {"transport": "ipc", "ip": f"{self.sandbox.IPC_DIR}/k", "key": self.conn.get("key", ""),
+        inner_conn = {"transport": "ipc", "ip": f"{bwrap.IPC_DIR}/k", "key": self.conn.get("key", ""),
                       "signature_scheme": self.conn.get("signature_scheme", "hmac-sha256"),
                       **{f"{ch}_port": n for ch, n in CHANNELS.items()}}
         with open(os.path.join(ipc, "kernel.json"), "w") as f:
@@ -596,10 +163,10 @@ class Wrapper:
                     os.lchown(name, self.uid, self.uid)
         self.work = work
         self.work_start = self._du(self.private)
-        self.inner_args = ["-f", f"{self.sandbox.IPC_DIR}/kernel.json", *self.kernel_args]
+        self.inner_args = ["-f", f"{bwrap.IPC_DIR}/kernel.json", *self.kernel_args]
 
         def command(slot: bool) -> tuple[list[str], dict]:
-            return self.sandbox.bwrap_command(
+            return bwrap.bwrap_command(
                 self.limits, cwd=self.cwd, workcopy=work, ipc_dir=ipc, passwd=os.path.join(self.private, "passwd"),
                 uid=self.uid, kernel_args=self.inner_args, mplconfig=mplconfig, slot=slot)
 
@@ -680,7 +247,7 @@ class Wrapper:
         if not ready or self.proc.stdout.readline().strip() != b"ready":
             raise RuntimeError(f"the sandbox did not start (exit code {self.proc.poll()})")
         slots = [p for p in psutil.Process(self.proc.pid).children(recursive=True)  # not bwrap's own
-                 if p.cmdline()[-1:] == [self.sandbox.SLOT_NAME] and "bwrap" not in p.cmdline()[0]]
+                 if p.cmdline()[-1:] == [bwrap.SLOT_NAME] and "bwrap" not in p.cmdline()[0]]
         if len(slots) != 1:
             raise RuntimeError("the sandbox's slot process was not found")
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -1118,7 +685,7 @@ class Wrapper:
                     if self.shutting_down and not self.dead_reason:
                         return 0  # the replies are sent while the sockets close (linger)
                     if not self.ready:
-                        problem = self.sandbox._probe()
+                        problem = bwrap.probe()
                         sys.stderr.write(f"course-sandbox: the sandboxed kernel did not start "
                                          f"(exit code {self.proc.returncode}). {problem}\n")
                         return 1
@@ -1143,16 +710,11 @@ class Wrapper:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "--inside":
-        inside_main(argv[1:])
-        return 0
-    if argv and argv[0] == "--warm-server":
-        warm_server_main(argv[1:])
-        return 0
     import ctypes
     import signal
 
-    from autograder.sandbox import Limits, _probe, bwrap_path
+    from autograder.sandbox.bwrap import bwrap_path, probe
+    from autograder.sandbox.limits import Limits
 
     ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG: go when nbgrader goes
     limits = Limits()
@@ -1161,10 +723,10 @@ def main(argv: list[str] | None = None) -> int:
         limits = Limits.from_json(argv[i + 1])
         del argv[i:i + 2]
     if not argv:
-        sys.stderr.write("usage: python -m autograder.sandbox_kernel [--limits JSON] CONNECTION_FILE [kernel args]\n")
+        sys.stderr.write("usage: python -m autograder.sandbox.kernel [--limits JSON] CONNECTION_FILE [kernel args]\n")
         return 2
     if bwrap_path() is None:  # the full probe runs bwrap: only when a sandbox did not start (run())
-        sys.stderr.write(f"Cannot sandbox student code: {_probe()}\n")
+        sys.stderr.write(f"Cannot sandbox student code: {probe()}\n")
         return 1
     return Wrapper(argv[0], limits, argv[1:]).run()
 

@@ -1,0 +1,81 @@
+"""The gradebooks of the batch grader: the template a student is graded against (the course's
+assignments, no student data), and a student's scores read back from a scratch gradebook, both
+through nbgrader's :class:`~nbgrader.api.Gradebook` API (or sqlite's backup for the copy).
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+
+STUDENT_TABLES = ("grade", "comment", "submitted_notebook", "submitted_assignment", "student")
+
+
+def template(gb, assignment: str, course_id: str, db_url: str = "") -> bytes:
+    """An sqlite gradebook with the course's assignments (notebooks, cells, due dates) and no student data,
+    as bytes: a copy of the course's sqlite gradebook with the students' rows deleted (fast), or else one
+    built with nbgrader's API from the assignment alone."""
+    import sqlite3
+
+    if db_url.startswith("sqlite:///"):
+        with tempfile.TemporaryDirectory(prefix="gradebook-") as tmp:
+            path = Path(tmp) / "gradebook.db"
+            src_db = sqlite3.connect(db_url[len("sqlite:///"):])
+            dst = sqlite3.connect(path)
+            try:
+                src_db.backup(dst)
+                tables = {r[0] for r in dst.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if set(STUDENT_TABLES) <= tables:
+                    for table in STUDENT_TABLES:
+                        dst.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
+                    dst.commit()
+                    dst.execute("VACUUM")
+                    dst.close()
+                    return path.read_bytes()
+            finally:
+                src_db.close()
+                dst.close()
+    return built(gb, assignment, course_id)
+
+
+def built(gb, assignment: str, course_id: str) -> bytes:
+    from nbgrader.api import Gradebook
+
+    src = gb.find_assignment(assignment)
+    with tempfile.TemporaryDirectory(prefix="gradebook-") as tmp:
+        path = Path(tmp) / "gradebook.db"
+        with Gradebook(f"sqlite:///{path}", course_id) as new:
+            new.add_assignment(assignment, duedate=src.duedate)
+            for nb in src.notebooks:
+                new.add_notebook(nb.name, assignment)
+                for c in nb.grade_cells:
+                    new.add_grade_cell(c.name, nb.name, assignment, max_score=c.max_score, cell_type=c.cell_type)
+                for c in nb.solution_cells:
+                    new.add_solution_cell(c.name, nb.name, assignment)
+                for c in nb.task_cells:
+                    new.add_task_cell(c.name, nb.name, assignment, max_score=c.max_score, cell_type=c.cell_type)
+                for c in nb.source_cells:
+                    new.add_source_cell(c.name, nb.name, assignment, cell_type=c.cell_type, locked=c.locked,
+                                        source=c.source, checksum=c.checksum)
+        return path.read_bytes()
+
+
+def student_scores(db_url: str, course_id: str, assignment: str, student: str):
+    from nbgrader.api import Gradebook
+
+    out = {}
+    with Gradebook(db_url, course_id) as gb:
+        sub = gb.find_submission(assignment, student)
+        for nb in sub.notebooks:
+            out[nb.name] = {
+                "grades": {g.name: (g.auto_score, g.max_score) for g in nb.grades},
+                "comments": {c.name: c.auto_comment for c in nb.comments},
+                "late_penalty": nb.late_submission_penalty,
+            }
+        return out, sub.timestamp
+
+
+def open_course_gradebook(settings):
+    from nbgrader.api import Gradebook
+
+    return Gradebook(settings.db_url, settings.course_id)
