@@ -87,8 +87,7 @@ test: system $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadscope --nbmake tests source
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q tests/test_data.py tests/test_feedback.py tests/test_setup.py tests/test_plots.py \
-		tests/test_model_checks.py tests/test_descent.py tests/test_playground.py
+	$(PY) -m pytest -q tests/course
 
 release: $(STAMP)
 	$(PY) -m autograder.release

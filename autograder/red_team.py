@@ -2,7 +2,7 @@
 
 Like the catalogue of wrong answers (``autograder/wrong_answers/``), each :class:`Attack` is
 the instructor's solution of ``week1_forward_pass`` with some answer cells replaced, here by
-code that attacks the grading machine.  ``tests/test_red_team.py`` submits them all, plus an
+code that attacks the grading machine.  ``tests/autograder/test_red_team.py`` submits them all, plus an
 honest correct and an honest blank student, autogrades everyone sandboxed in one
 ``nbgrader autograde`` run (:mod:`autograder.sandbox`), and checks from outside that each
 attack was contained and that the grades are as stated here.

@@ -12,7 +12,7 @@ solution with another answer, the way a student might write it:
   ``@``, a loop for a matrix product, ``scipy.special.expit``).  Each must get
   full marks.
 
-``tests/test_catalogue.py`` autogrades every case with nbgrader; run it for
+``tests/autograder/test_grading.py`` autogrades every case with nbgrader; run it for
 one assignment with ``python -m autograder.catalogue ASSIGNMENT``.
 """
 from __future__ import annotations

@@ -16,8 +16,9 @@ import nbformat
 import pytest
 
 from autograder import batch, validate
-from autograder.course_root import REPO, CourseRoot, code_cells
+from autograder.course_root import CourseRoot, code_cells
 from autograder.wrong_answers import cases
+from tests.helpers import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -32,8 +32,8 @@ from autograder import lockfile, student_edition
 from autograder.cells import fill_in, solution_code
 from autograder.course_root import assignments, notebooks, source_notebook
 from autograder.student_edition import EditionError, build
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SOLVED = ("week1_forward_pass", "01_forward_pass")      # NumPy only: the quickest solved notebook
 
 

@@ -10,9 +10,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from servers import free_port
+from tests.helpers import REPO
+from tests.servers import free_port
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def get(url: str):

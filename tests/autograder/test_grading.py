@@ -11,6 +11,7 @@ from autograder import catalogue
 from autograder.course_root import assignments, code_cells
 from autograder.runner import NbgraderError
 from autograder.wrong_answers import cases
+from tests.helpers import REPO
 
 ASSIGNMENTS = assignments()
 

@@ -20,10 +20,10 @@ import pytest
 
 from autograder import sandbox
 from autograder.sandbox import bwrap
-from servers import alive, note_children
+from tests.helpers import REPO
+from tests.servers import alive, note_children
 
 MB = 2**20
-REPO = Path(__file__).resolve().parents[1]
 
 
 class Kernel:

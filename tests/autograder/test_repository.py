@@ -11,8 +11,8 @@ import pytest
 
 from autograder.course_root import assignments
 from autograder.release import differences, generate_all
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SOURCE_NOTEBOOKS = sorted((REPO / "source").rglob("*.ipynb"))
 RELEASE_NOTEBOOKS = sorted((REPO / "release").rglob("*.ipynb"))
 

@@ -38,9 +38,10 @@ from pathlib import Path
 
 import psutil
 import pytest
-from servers import alive, free_port, note_children
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+from tests.servers import alive, free_port, note_children
+
 DEPLOY = REPO / "deploy" / "jupyterhub"
 CHP_DIR = REPO / ".cache" / "configurable-http-proxy"      # gitignored
 CHP_VERSION = "5.3.0"

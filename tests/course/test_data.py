@@ -20,12 +20,8 @@ from course.data import (BANKNOTE_FILE, BANKNOTE_URL, MNIST_FILE, MNIST_SHA256, 
                          DataIntegrityError, DataNotFoundError, MnistData,
                          OfflineFallbackWarning, load_banknote, load_mnist, train_test_split,
                          train_val_test_split)
+from tests.helpers import STAGED_DIR
 
-# Where the real banknote file is staged: $COURSE_DATA_DIR as set when the tests
-# start (CI: ../shared/data), else the shared folder next to the repository.
-_env_dir = os.environ.get("COURSE_DATA_DIR", "").strip()
-STAGED_DIR = (Path(_env_dir).resolve() if _env_dir
-              else Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def _isolate(mp: pytest.MonkeyPatch, cache: Path) -> None:

@@ -40,9 +40,9 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from servers import alive, free_port, note_children
+from tests.helpers import REPO
+from tests.servers import alive, free_port, note_children
 
-REPO = Path(__file__).resolve().parents[1]
 SHOTS = REPO / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

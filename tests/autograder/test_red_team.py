@@ -26,8 +26,8 @@ from autograder import red_team, sandbox
 from autograder.course_root import CourseRoot, code_cells
 from autograder.red_team import ASSIGNMENT, NOTEBOOK
 from autograder.runner import nbgrader_env
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 
 LIMITS = sandbox.Limits(memory_mb=1024, cpu_seconds=120, processes=128, file_size_mb=50, output_mb=5,
                         cell_timeout=8, notebook_timeout=120)

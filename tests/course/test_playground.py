@@ -11,14 +11,10 @@ import pytest
 
 from course import playground
 from course.playground import DATASETS, MLP, SYNTHETIC, Playground, make_dataset
+from tests.helpers import STAGED_DIR
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-# Where the real banknote file is staged: $COURSE_DATA_DIR (CI: the shared data
-# folder), else the shared folder next to the repository.
-_env_dir = os.environ.get("COURSE_DATA_DIR", "").strip()
-STAGED_DIR = (Path(_env_dir).resolve() if _env_dir
-              else Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def png(pg: Playground) -> bytes:
