@@ -90,7 +90,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q tests/course
 
 release: $(STAMP)
-	$(PY) -m autograder.release
+	$(PY) -m autograder release
 
 # requirements.lock for every platform and every Python from LOCK_PYTHON up, with uv; the pins
 # already in the lock are kept unless UPGRADE=1.
@@ -104,10 +104,10 @@ lock:
 
 student-repo: $(STAMP)
 	@test -n "$(OUT)" || { echo "usage: make student-repo OUT=DIR (a new folder, or an earlier student edition)"; exit 2; }
-	$(PY) -m autograder.student_edition "$(OUT)"
+	$(PY) -m autograder student-repo "$(OUT)"
 
 catalogue: $(STAMP)
-	@for a in $$(ls source); do $(PY) -m autograder.catalogue $$a || exit 1; done
+	@for a in $$(ls source); do $(PY) -m autograder catalogue $$a || exit 1; done
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/notebooks.py

@@ -48,7 +48,7 @@ from typing import Any
 
 import nbformat
 
-from autograder import gradebook, validate
+from autograder import cli, gradebook, validate
 from autograder.course_root import CourseSettings, course_settings
 from autograder.runner import last_error, nbgrader_env, run_nbgrader
 
@@ -473,3 +473,55 @@ def _progress(total: int, assignment: str):
 def _postfix(bar, batch: list[_Assignment], pending: set[tuple[str, str]]) -> None:
     done = [r for a in batch for s, r in a.results.items() if (a.name, s) not in pending]
     bar.set_postfix(graded=sum(r.status == "ok" for r in done), failed=sum(r.status != "ok" for r in done))
+
+
+# ---------------------------------------------------------------------------
+# the command: python -m autograder autograde
+
+def add_arguments(parser) -> None:
+    parser.epilog = ("Writes the grades into the course's gradebook and the notebooks into autograded/. Exit 1 "
+                     "if a student could not be graded (they get zero points and are flagged), 2 if nothing could.")
+    parser.add_argument("assignment", nargs="+", help="one or more: all their students share the workers")
+    parser.add_argument("--workers", type=int, default=None, help="students at once (default: number of CPUs)")
+    parser.add_argument("--no-sandbox", action="store_true", help="run the kernels without the bubblewrap sandbox")
+    parser.add_argument("--dask", metavar="ADDRESS|local",
+                        help="grade on a Dask cluster (scheduler address), or 'local' for a local one")
+    parser.add_argument("--student", action="append", metavar="ID", help="only this student (repeatable)")
+    parser.add_argument("--timeout", type=float, default=None, help="wall-clock seconds per notebook (default 900)")
+    parser.add_argument("--max-submission-mb", type=float, default=None,
+                        help="larger submissions are not graded (default 20)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    cli.add_course_dir(parser)
+
+
+def run(args) -> int:
+    with _executor(args.dask, args.workers) as executor:
+        try:
+            results = autograde_assignments(args.course_dir, args.assignment, students=args.student or None,
+                                            workers=args.workers, executor=executor, sandbox=not args.no_sandbox,
+                                            progress=not args.quiet,
+                                            max_submission_mb=args.max_submission_mb, timeout=args.timeout)
+        except BatchError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    for name, result in results.items():
+        print(f"{name}:\n{result.summary()}" if len(results) > 1 else result.summary())
+    return 1 if any(r.failed for r in results.values()) else 0
+
+
+@contextlib.contextmanager
+def _executor(dask: str | None, workers: int | None):
+    if not dask:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise SystemExit("--dask needs Dask: pip install 'dask[distributed]'") from None
+    if dask == "local":
+        with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            yield client.get_executor()
+    else:
+        with Client(dask) as client:
+            yield client.get_executor()

@@ -6,15 +6,14 @@ more students come along: ``solution`` (the instructor's answers) and
 ``blank`` (the untouched student notebook).  nbgrader's own ``autograde``
 grades them all; the grades are read back from nbgrader's gradebook.
 
-Usage::
+Usage (in the course root, or with ``--course-dir``)::
 
-    python -m autograder.catalogue week1_forward_pass [--workers 2]
+    python -m autograder catalogue week1_forward_pass [--workers 2]
 
 prints one line per case and exits non-zero if any case is graded wrongly.
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 import tempfile
@@ -25,8 +24,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import cells
-from autograder.course_root import CourseRoot, NbgraderError, code_cells
+from autograder import cells, cli
+from autograder.course_root import CourseRoot, code_cells
+from autograder.runner import NbgraderError
 from autograder.wrong_answers import Case, cases
 
 SOLUTION, BLANK = "solution", "blank"
@@ -71,8 +71,8 @@ def student_id(case: Case) -> str:
     return re.sub(r"[^a-z0-9_]", "_", case.name.lower())
 
 
-def _check_cells_exist(assignment: str, catalogue: list[Case]) -> None:
-    known, graded = code_cells(assignment, "solution"), code_cells(assignment, "grade")
+def _check_cells_exist(assignment: str, catalogue: list[Case], course_dir: Path | None) -> None:
+    known, graded = code_cells(assignment, "solution", course_dir), code_cells(assignment, "grade", course_dir)
     for case in catalogue:
         unknown = [k for k in case.answers if k not in known] + [g for g in case.loses if g not in graded]
         if unknown:
@@ -95,11 +95,14 @@ def _autograde(root: CourseRoot, assignment: str) -> None:
             root.autograde(assignment, student)
 
 
-def run(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = True) -> list[Outcome]:
-    """Generate, submit every case, autograde with nbgrader, and return the outcomes."""
+def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = True,
+          course_dir: Path | None = None) -> list[Outcome]:
+    """Generate, submit every case, autograde with nbgrader, and return the outcomes.
+
+    ``course_dir``: the course root whose source/ and nbgrader_config.py are used (default: here)."""
     catalogue = cases(assignment)
-    _check_cells_exist(assignment, catalogue)
-    base = CourseRoot.create(workdir / "base", [assignment])
+    _check_cells_exist(assignment, catalogue, course_dir)
+    base = CourseRoot.create(workdir / "base", [assignment], course_dir)
     base.generate(assignment)
 
     students: list[tuple[str, Case | None, dict[str, str] | None]] = [
@@ -138,13 +141,15 @@ def shown_by_tests(folder: Path) -> str:
     return "\n".join(texts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_arguments(parser) -> None:
     parser.add_argument("assignment")
     parser.add_argument("--workers", type=int, default=2, help="nbgrader processes at once (default 2)")
-    args = parser.parse_args(argv)
+    cli.add_course_dir(parser)
+
+
+def run(args) -> int:
     with tempfile.TemporaryDirectory(prefix="catalogue-") as tmp:
-        outcomes = run(args.assignment, Path(tmp), workers=args.workers)
+        outcomes = grade(args.assignment, Path(tmp), workers=args.workers, course_dir=args.course_dir.resolve())
     bad = 0
     for o in outcomes:
         kind = o.case.kind if o.case else o.student
@@ -159,4 +164,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.main(sys.modules[__name__]))

@@ -1,4 +1,8 @@
-"""A course root for nbgrader, and the nbgrader commands run in it.
+"""A course root for nbgrader: its assignments, its settings, and the nbgrader commands run in it.
+
+A course root is the folder with ``nbgrader_config.py`` and ``source/``: the instructor's
+repository, or a scratch copy.  It is always an argument (``course_dir``; where it is left
+out, the current folder, as for nbgrader itself), never the place this package is installed.
 
 Everything here drives nbgrader's own command line and gradebook API: the
 course lifecycle itself (generate, autograde, feedback) is nbgrader's.
@@ -8,39 +12,45 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 
-from autograder import cells
+from autograder import cells, runner
 from autograder.cells import fill_in, solution_code
-from autograder.runner import NbgraderError, nbgrader_env
-
-REPO = Path(__file__).resolve().parents[1]
 
 
-def assignments(repo: Path = REPO) -> list[str]:
+def here(course_dir: Path | str | None) -> Path:
+    """The course root: ``course_dir``, or the current folder."""
+    return Path(course_dir) if course_dir is not None else Path.cwd()
+
+
+def assignments(repo: Path | None = None) -> list[str]:
     """The assignments in ``source/``, in order."""
+    repo = here(repo)
+    if not (repo / "source").is_dir():
+        raise FileNotFoundError(f"{repo.resolve()} is not a course root (no source/ folder): "
+                                "run in the course root or give --course-dir")
     return sorted(p.name for p in (repo / "source").iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def notebooks(assignment: str, repo: Path = REPO) -> list[str]:
+def notebooks(assignment: str, repo: Path | None = None) -> list[str]:
     """Names (without .ipynb) of an assignment's notebooks."""
+    repo = here(repo)
     folder = repo / "source" / assignment
     if not folder.is_dir():
         raise FileNotFoundError(f"no assignment {assignment!r} in {repo / 'source'}; have: {assignments(repo)}")
     return sorted(p.stem for p in folder.glob("*.ipynb"))
 
 
-def source_notebook(assignment: str, name: str, repo: Path = REPO) -> nbformat.NotebookNode:
+def source_notebook(assignment: str, name: str, repo: Path | None = None) -> nbformat.NotebookNode:
     """The instructor's notebook ``source/<assignment>/<name>.ipynb``."""
-    return nbformat.read(repo / "source" / assignment / f"{name}.ipynb", as_version=4)
+    return nbformat.read(here(repo) / "source" / assignment / f"{name}.ipynb", as_version=4)
 
 
-def code_cells(assignment: str, role: str, repo: Path = REPO) -> dict[str, float]:
+def code_cells(assignment: str, role: str, repo: Path | None = None) -> dict[str, float]:
     """{grade_id: points} of the assignment's code cells whose nbgrader role is ``role``
     ("grade" for test cells, "solution" for answer cells)."""
     out = {}
@@ -88,7 +98,9 @@ class CourseRoot:
     path: Path
 
     @classmethod
-    def create(cls, path: Path, assignments_: list[str], repo: Path = REPO) -> "CourseRoot":
+    def create(cls, path: Path, assignments_: list[str], repo: Path | None = None) -> "CourseRoot":
+        """A new course root at ``path`` with the settings and the given assignments of the course ``repo``."""
+        repo = here(repo)
         path.mkdir(parents=True, exist_ok=True)
         shutil.copy2(repo / "nbgrader_config.py", path / "nbgrader_config.py")
         for name in assignments_:
@@ -102,19 +114,7 @@ class CourseRoot:
 
     def nbgrader(self, *args: str, timeout: float = 1800) -> str:
         """Run ``nbgrader ARGS`` in this course root; return its output."""
-        env = nbgrader_env(KERAS_BACKEND="torch")
-        cmd = [sys.executable, "-m", "nbgrader", *args]
-        proc = subprocess.run(cmd, cwd=self.path, env=env, capture_output=True, text=True, timeout=timeout)
-        output = proc.stdout + proc.stderr
-        if proc.returncode != 0:
-            # nbgrader logs the traceback where it happened and a summary at the end: show both
-            tb = output.find("Traceback (most recent call last)")
-            first = output[tb:tb + 3000] + "\n[...]\n" if 0 <= tb < len(output) - 3000 else ""
-            err = NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n"
-                                f"{first}{output[-3000:]}")
-            err.output = output
-            raise err
-        return output
+        return runner.nbgrader(self.path, *args, timeout=timeout)
 
     def generate(self, assignment: str) -> str:
         return self.nbgrader("generate_assignment", assignment, "--force")
@@ -133,23 +133,26 @@ class CourseRoot:
         named in ``answers`` replaced (``{}``: the solution itself).
         """
         out = {}
-        for name in notebooks(assignment):
+        for name in notebooks(assignment, self.path):
             release = self.release_notebook(assignment, name)
             if answers is None:
                 out[name] = release
                 continue
-            mine = solution_code(source_notebook(assignment, name))
+            mine = solution_code(source_notebook(assignment, name, self.path))
             mine.update({k: v for k, v in answers.items() if k in mine})
             out[name] = fill_in(release, mine)
         return out
 
-    def submit(self, student: str, assignment: str, nbs: dict[str, nbformat.NotebookNode]) -> Path:
-        """Place a student's notebooks where ``nbgrader collect`` would put them."""
+    def submit(self, student: str, assignment: str, nbs: dict[str, nbformat.NotebookNode],
+               timestamp: datetime | None = None) -> Path:
+        """Place a student's notebooks where ``nbgrader collect`` would put them, handed in at
+        ``timestamp`` (default: now)."""
         folder = self.path / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         for name, nb in nbs.items():
             nbformat.write(nb, folder / f"{name}.ipynb")
-        (folder / "timestamp.txt").write_text("2026-11-22 10:00:00.000000 UTC")
+        when = (timestamp or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        (folder / "timestamp.txt").write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
         return folder
 
     def grades(self, assignment: str) -> dict[str, dict[str, tuple[float, float]]]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import cells
+from autograder import cells, cli
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -223,3 +223,15 @@ Scores per student and task: <a href="scores.csv">scores.csv</a>; totals: <a hre
 <table><tr><th>assignment</th><th>check</th><th>students</th></tr>{check_rows}</table>
 </body></html>
 """)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="folder for the report (default: reports/)")
+    parser.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    cli.add_course_dir(parser)
+
+
+def run(args) -> int:
+    out = write_report(args.course_dir, args.out, assignments=args.assignment or None)
+    print(f"report written to {out / 'index.html'}")
+    return 0

@@ -84,3 +84,18 @@ def last_error(log: str) -> str:
     lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
     errors = [ln for ln in lines if "[ERROR]" in ln or "Error" in ln]
     return (errors or lines or ["no output"])[-1][:500]
+
+
+def nbgrader(cwd: Path, *args: str, env: dict | None = None, timeout: float = 1800) -> str:
+    """Run ``nbgrader ARGS`` in ``cwd`` (environment: :func:`nbgrader_env`, or ``env``); return
+    its output, or raise :class:`NbgraderError` with it."""
+    code, output, timed_out = run_nbgrader(list(args), Path(cwd), env if env is not None else nbgrader_env(), timeout)
+    if code != 0 or timed_out:
+        # nbgrader logs the traceback where it happened and a summary at the end: show both
+        tb = output.find("Traceback (most recent call last)")
+        first = output[tb:tb + 3000] + "\n[...]\n" if 0 <= tb < len(output) - 3000 else ""
+        why = f"ran out of time ({timeout:g} s)" if timed_out else f"failed (exit {code})"
+        err = NbgraderError(f"`nbgrader {' '.join(args)}` {why}:\n{first}{output[-3000:]}")
+        err.output = output
+        raise err
+    return output

@@ -3,7 +3,7 @@
 This repository is the instructors': ``source/`` holds every solution and hidden test, and
 ``autograder/`` the catalogue of wrong answers (correct alternatives among them).  Students get
 the *student edition* instead, written by ``make student-repo OUT=DIR``
-(``python -m autograder.student_edition DIR``) and pushed to its own public repository, the one
+(``python -m autograder student-repo DIR``, ``make student-repo OUT=DIR``) and pushed to its own public repository, the one
 that ``[tool.intro-dl-course] student-repository`` in ``pyproject.toml`` names (the one place for
 that name: the Binder badges of both READMEs point there).  The edition holds:
 
@@ -31,7 +31,6 @@ scanned for nbgrader's solution and hidden-test markers before it replaces anyth
 """
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -43,8 +42,8 @@ from string import Template
 
 import nbformat
 
-from autograder import lockfile
-from autograder.course_root import REPO
+from autograder import cli, lockfile
+from autograder.course_root import here
 from autograder.release import differences, generate_all
 
 MARKER = ".student-edition"
@@ -64,9 +63,9 @@ class EditionError(RuntimeError):
     """The edition cannot be written; nothing was changed."""
 
 
-def student_repository(repo: Path = REPO) -> str:
+def student_repository(repo: Path | None = None) -> str:
     """``owner/name`` of the public student repository (pyproject.toml's one setting)."""
-    return tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["intro-dl-course"]["student-repository"]
+    return tomllib.loads((here(repo) / "pyproject.toml").read_text())["tool"]["intro-dl-course"]["student-repository"]
 
 
 def binder_url(repository: str) -> str:
@@ -74,10 +73,11 @@ def binder_url(repository: str) -> str:
     return f"https://mybinder.org/v2/gh/{repository}/HEAD?urlpath=lab/tree/{NOTEBOOKS}"
 
 
-def build(out: Path, repo: Path = REPO) -> Path:
-    """Write the student edition into ``out``; return ``out``.  Raises :class:`EditionError`."""
+def build(out: Path, repo: Path | None = None) -> Path:
+    """Write the student edition of the course repository ``repo`` (default: here) into ``out``;
+    return ``out``.  Raises :class:`EditionError`."""
     out = Path(out).resolve()
-    repo = Path(repo).resolve()
+    repo = here(repo).resolve()
     _check_target(out, repo)
     try:
         lockfile.check(repo)
@@ -217,21 +217,24 @@ def _junk(folder: str, names: list[str]) -> set[str]:
     return {n for n in names if n in ("__pycache__", ".ipynb_checkpoints") or n.endswith((".pyc", ".egg-info"))}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_arguments(parser) -> None:
     parser.add_argument("out", type=Path, help="a new or empty folder, or an earlier edition (its .git is kept)")
-    args = parser.parse_args(argv)
+    cli.add_course_dir(parser)
+
+
+def run(args) -> int:
     try:
-        out = build(args.out)
+        out = build(args.out, args.course_dir)
     except EditionError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     files = sum(1 for p in out.rglob("*") if p.is_file() and ".git" not in p.relative_to(out).parts)
-    print(f"student edition written to {out} ({files} files), for github.com/{student_repository()}.\n"
+    name = student_repository(args.course_dir)
+    print(f"student edition written to {out} ({files} files), for github.com/{name}.\n"
           f"Publish it: cd {out} && git init -b main (first time) && git add -A && git commit -m 'New edition' "
-          f"&& git push (to github.com/{student_repository()})")
+          f"&& git push (to github.com/{name})")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.main(sys.modules[__name__]))

@@ -40,12 +40,13 @@ from autograder.course_root import CourseRoot, assignments
 from autograder.sandbox import warm_kernels_possible
 from autograder.wrong_answers import cases
 
+REPO = Path(__file__).resolve().parents[1]
 TARGET_PER_STUDENT, TARGET_SPEEDUP, TARGET_OVERHEAD = 30.0, 1.8, 10.0
 
 
 def build(base: Path, names: list[str], n: int) -> tuple[CourseRoot, list[str]]:
     """A course root with ``names`` generated and ``n`` students' submissions of each."""
-    root = CourseRoot.create(base, names)
+    root = CourseRoot.create(base, names, REPO)
     for name in names:
         root.generate(name)
     students = [f"s{i:03d}" for i in range(n)]
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run 'ours 1w' and 'ours 1w nosb' this many times, alternately, and report the "
                              "medians (the machine's speed drifts by more than the 10%% overhead target)")
     args = parser.parse_args(argv)
-    names = args.assignments or assignments()
+    names = args.assignments or assignments(REPO)
     try:
         check_sandbox()
         sandbox, why = True, ""

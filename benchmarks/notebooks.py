@@ -34,7 +34,9 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
-from autograder.course_root import REPO, CourseRoot, assignments, notebooks
+from autograder.course_root import CourseRoot, assignments, notebooks
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 INLINE = "module://matplotlib_inline.backend_inline"
@@ -112,7 +114,7 @@ def execute(path: Path, grading: bool, allow_errors: bool = False,
 def autograde_time(assignment: str) -> float:
     """Seconds of `nbgrader autograde` for one student who handed in the solution."""
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        root = CourseRoot.create(Path(tmp) / "course", [assignment])
+        root = CourseRoot.create(Path(tmp) / "course", [assignment], REPO)
         root.generate(assignment)
         root.submit("bench_student", assignment, root.student_notebooks(assignment, {}))
         with environ(MPLBACKEND=None):     # nbgrader's kernels draw as in Jupyter
@@ -136,9 +138,9 @@ def main() -> int:
     over = 0
     print(header)
     print("-" * len(header))
-    for assignment in args.assignments or assignments():
+    for assignment in args.assignments or assignments(REPO):
         graded = "-" if args.no_autograde else f"{statistics.median(autograde_time(assignment) for _ in range(args.repeat)):.1f}"
-        for name in notebooks(assignment):
+        for name in notebooks(assignment, REPO):
             path = REPO / "source" / assignment / f"{name}.ipynb"
             runs = [execute(path, grading=False) for _ in range(args.repeat)]
             cells: list = []

@@ -73,15 +73,14 @@ def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None,
     workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="course-sandbox-spec-"))
     spec_dir = workdir / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
-    repo = Path(__file__).resolve().parents[1]
     spec = {
         "argv": [sys.executable, "-m", "autograder.sandbox.kernel", "--limits", limits.to_json(), "{connection_file}"],
         "display_name": "Python 3 (course sandbox)",
         "language": "python",
         "interrupt_mode": "signal",
-        # the wrapper (outside the sandbox) needs to import autograder; the kernel inside gets a clean environment
-        "env": {"PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH", "")])),
-                # the wrapper's private folder (working copy, sockets) goes in here
+        # the wrapper (outside the sandbox) imports autograder from this environment, as installed;
+        # the kernel inside gets a clean environment
+        "env": {  # the wrapper's private folder (working copy, sockets) goes in here
                 "COURSE_SANDBOX_TMP": str(workdir.resolve()),
                 **({"COURSE_WARM_KERNEL": warm} if warm else {})},
         "metadata": {"debugger": False},

@@ -88,6 +88,17 @@ def course_package_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0]).resolve()
 
 
+def package_folders() -> list[Path]:
+    """The folders of installed packages on this Python's path (``site-packages``), the ones a
+    ``.pth`` file adds from another environment included; never a source checkout or the current folder."""
+    out = []
+    for entry in sys.path:
+        path = Path(entry).resolve() if entry else None
+        if path is not None and path.name in ("site-packages", "dist-packages") and path.is_dir() and path not in out:
+            out.append(path)
+    return out
+
+
 def data_dir() -> Path | None:
     value = os.environ.get("COURSE_DATA_DIR")
     if value and Path(value).is_dir():
@@ -195,6 +206,7 @@ def layout(limits: Limits, passwd: Path, mplconfig: Path | None) -> tuple[_Mount
     m.made.add("/tmp")
     # Python itself, the environment and the course package: read-only
     ro = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), course_package_dir()]
+    ro += [p for p in package_folders() if not any(p.is_relative_to(r) for r in ro)]
     real_python = Path(sys.executable).resolve()
     if not any(real_python.is_relative_to(r) or str(real_python).startswith("/usr/") for r in ro):
         ro.append(real_python.parent)

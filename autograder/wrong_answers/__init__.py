@@ -13,7 +13,7 @@ solution with another answer, the way a student might write it:
   full marks.
 
 ``tests/autograder/test_grading.py`` autogrades every case with nbgrader; run it for
-one assignment with ``python -m autograder.catalogue ASSIGNMENT``.
+one assignment with ``python -m autograder catalogue ASSIGNMENT``.
 """
 from __future__ import annotations
 

@@ -229,8 +229,9 @@ def test_warm_kernels_grade_exactly_like_cold_ones(course, tmp_path, monkeypatch
 
 def test_without_root_kernels_start_cold(monkeypatch):
     from autograder import sandbox
+    from autograder.sandbox import warm
 
-    monkeypatch.setattr(sandbox, "privileged", lambda: False)
+    monkeypatch.setattr(warm, "privileged", lambda: False)
     assert not sandbox.warm_kernels_possible()
     with batch._warm_kernels(True, None) as socket:
         assert socket is None

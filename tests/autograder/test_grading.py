@@ -24,7 +24,7 @@ def graded(request, tmp_path_factory):
     (assignment, outcome by student, the folder it was graded in)."""
     name = request.param
     workdir = tmp_path_factory.mktemp(name)
-    outcomes = catalogue.run(name, workdir, workers=2, progress=False)
+    outcomes = catalogue.grade(name, workdir, workers=2, progress=False, course_dir=REPO)
     return name, {o.student: o for o in outcomes}, workdir
 
 
@@ -138,7 +138,7 @@ def test_every_catalogue_hint_is_written_in_the_notebook(name):
     is shown.  A typo here would only surface after minutes of autograding."""
     from pathlib import Path
 
-    from autograder.course_root import REPO, notebooks, source_notebook
+    from autograder.course_root import notebooks, source_notebook
 
     sources = [cell.source for nb in notebooks(name) for cell in source_notebook(name, nb).cells
                if cell.cell_type == "code"] + [p.read_text() for p in sorted(Path(REPO / "course").glob("*.py"))]
