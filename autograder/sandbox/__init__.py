@@ -74,7 +74,10 @@ def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None,
     spec_dir = workdir / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "autograder.sandbox.kernel", "--limits", limits.to_json(), "{connection_file}"],
+        # -I: not the notebook's folder (the wrapper's cwd, the student's files) on sys.path, so a
+        # submitted autograder/ package cannot stand in for the wrapper, which runs outside the sandbox
+        "argv": [sys.executable, "-I", "-m", "autograder.sandbox.kernel", "--limits", limits.to_json(),
+                 "{connection_file}"],
         "display_name": "Python 3 (course sandbox)",
         "language": "python",
         "interrupt_mode": "signal",

@@ -29,7 +29,8 @@ MB = 2**20
 class Kernel:
     """A kernel started through the sandbox kernel spec, in a folder of its own."""
 
-    def __init__(self, limits: sandbox.Limits, tmp: Path, spec: Path | None = None, warm: str | None = None):
+    def __init__(self, limits: sandbox.Limits, tmp: Path, spec: Path | None = None, warm: str | None = None,
+                 files: dict[str, str] | None = None):
         from jupyter_client.manager import KernelManager
 
         _, env = sandbox.nbgrader_args(limits, spec or tmp / "spec", warm=warm)
@@ -38,6 +39,9 @@ class Kernel:
         self.cwd = tmp / "work"
         self.cwd.mkdir()
         (self.cwd / "given.txt").write_text("data the assignment ships")
+        for rel, text in (files or {}).items():  # more files in the notebook's folder, as a submission has
+            (self.cwd / rel).parent.mkdir(parents=True, exist_ok=True)
+            (self.cwd / rel).write_text(text)
         self.km = KernelManager(kernel_name=sandbox.KERNEL_NAME)
         self.km.start_kernel(cwd=str(self.cwd))
         self.kc = self.km.client()
@@ -143,9 +147,25 @@ def test_nbgrader_args_write_a_kernel_spec(tmp_path):
     import json
 
     spec = json.loads((tmp_path / "kernels" / "course-sandbox" / "kernel.json").read_text())
-    assert spec["argv"][:3] == [sys.executable, "-m", "autograder.sandbox.kernel"]
+    assert spec["argv"][:4] == [sys.executable, "-I", "-m", "autograder.sandbox.kernel"]
     assert spec["argv"][-1] == "{connection_file}"
-    assert sandbox.Limits.from_json(spec["argv"][4]).cell_timeout == 7
+    assert sandbox.Limits.from_json(spec["argv"][5]).cell_timeout == 7
+
+
+def test_a_package_in_the_submission_never_replaces_the_grader(tmp_path):
+    """The notebook's folder (a submission's files) is the working folder of the wrapper, which runs
+    outside the sandbox: a student's own ``autograder`` package there must not be the one it imports."""
+    if not sandbox.available():
+        pytest.fail(f"the sandbox cannot run here: {sandbox.probe()}")
+    marker = tmp_path / "planted-code-ran"
+    code = f"open({str(marker)!r}, 'w').write('ran outside the sandbox')\n"
+    k = Kernel(sandbox.Limits(), tmp_path, files={"autograder/__init__.py": code, "autograder/sandbox/__init__.py": code,
+                                                  "autograder/sandbox/kernel.py": code})
+    try:
+        assert k.value("1 + 1") == 2
+    finally:
+        k.close()
+    assert not marker.exists()
 
 
 def test_private_tmp_is_mounted_before_a_checkout_under_tmp(tmp_path, monkeypatch):
