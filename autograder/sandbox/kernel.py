@@ -44,7 +44,8 @@ import os
 import sys
 
 from autograder.sandbox import bwrap
-from autograder.sandbox.inside import confine, rlimits
+from autograder.sandbox.inside import PR_SET_PDEATHSIG, confine, rlimits
+from autograder.sandbox.watchdog import Watchdog
 
 
 # ============================================================================================
@@ -56,7 +57,6 @@ CHANNELS = {SHELL: 1, IOPUB: 2, STDIN: 3, CONTROL: 4, HB: 5}
 OUTPUT_TYPES = {"stream", "display_data", "update_display_data", "execute_result", "error"}
 DELIM = b"<IDS|MSG>"
 MAX_ERROR_BYTES = 64 * 1024
-INTERRUPT_GRACE = 2.0  # nbclient waits 4 s (iopub_timeout) for the interrupted cell to end
 
 
 def _frames_header(frames: list[bytes]) -> tuple[int, dict]:
@@ -104,7 +104,6 @@ class Wrapper:
         self.warm = os.environ.get("COURSE_WARM_KERNEL") if bwrap.privileged() else None
         self.kernel_pid: int | None = None
         self.warm_conn = None
-        self.pss_due = 0.0  # when the watchdog may read the processes' PSS again (see _watch)
 
     @property
     def session(self):
@@ -162,7 +161,7 @@ class Wrapper:
                 for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
                     os.lchown(name, self.uid, self.uid)
         self.work = work
-        self.work_start = self._du(self.private)
+        self.watchdog = Watchdog(self.limits, self.private)
         self.inner_args = ["-f", f"{bwrap.IPC_DIR}/kernel.json", *self.kernel_args]
 
         def command(slot: bool) -> tuple[list[str], dict]:
@@ -172,17 +171,6 @@ class Wrapper:
 
         self.command = command
         self.ipc = ipc
-
-    @staticmethod
-    def _du(path: str) -> int:
-        total = 0
-        for root, _, files in os.walk(path):
-            for name in files:
-                try:
-                    total += os.lstat(os.path.join(root, name)).st_blocks * 512
-                except OSError:
-                    pass
-        return total
 
     def _nproc_limit(self) -> int:
         extra = self.limits.processes + 64
@@ -543,63 +531,14 @@ class Wrapper:
         return None
 
     def _watch(self) -> None:
-        import time
-
-        import psutil
-
-        limits = self.limits
-        if time.monotonic() - self.started > limits.notebook_timeout:
-            self._kill(f"the notebook ran for more than {limits.notebook_timeout} s")
-            return
-        if self.interrupted_at and self.pending and time.monotonic() - self.interrupted_at > INTERRUPT_GRACE:
-            self._kill("a cell ran longer than the time limit and did not stop when interrupted "
-                       "(an endless loop that catches KeyboardInterrupt?)")
-            return
-        procs = self._family()
-        # tasks first (cheap), then memory: resident memory of all processes; when the kernel has
-        # forked, the proportional share (PSS), so that pages shared after fork() count once
-        tasks, infos = 0, []
-        for p in procs:
-            try:
-                tasks += p.num_threads()
-                infos.append(p)
-            except psutil.Error:
-                continue
-        if tasks >= limits.processes:
-            self._kill(f"it started more than {limits.processes} processes or threads (a fork bomb?)")
-            return
-        limit, used = limits.memory_mb * 2**20, 0
-        for p in infos:
-            try:
-                used += p.memory_info().rss
-            except psutil.Error:
-                continue
-        if used > limit and len(infos) > 4 and time.monotonic() >= self.pss_due:
-            # more than bwrap, its init and the kernel (or a warm kernel's slot): they may share
-            # pages; PSS counts each once, but reading it costs about 25 ms per process that has
-            # torch imported.  So the wrapper (which forwards every message) reads it for 0.3 s at
-            # most, counts the processes it did not reach as the average of those it did, and
-            # reads it at most a tenth of the time (a fork bomb is stopped by the task count).
-            start, used, seen = time.monotonic(), 0, 0
-            for p in infos:
-                if time.monotonic() - start > 0.3:
-                    break
-                try:
-                    used += p.memory_full_info().pss
-                    seen += 1
-                except (psutil.Error, AttributeError):
-                    continue
-            used = used * len(infos) // max(1, seen)
-            self.pss_due = time.monotonic() + 9 * (time.monotonic() - start)
-        elif used > limit and len(infos) > 4:
-            return  # PSS read too recently: no verdict from RSS, which counts shared pages again
-        if used > limit:
-            self._kill(f"it used more than {limits.memory_mb} MB of memory (use smaller arrays; "
-                       "do not keep copies in a loop)")
+        reason = self.watchdog.verdict(self._family(), self.started, self.interrupted_at, bool(self.pending))
+        if reason:
+            self._kill(reason)
 
     def _watch_disk(self) -> None:
-        if self._du(self.private) - self.work_start > self.limits.disk_mb * 2**20:  # working copy + ipc folder
-            self._kill(f"it wrote more than {self.limits.disk_mb} MB of files")
+        reason = self.watchdog.disk_verdict()
+        if reason:
+            self._kill(reason)
 
     @staticmethod
     def _safely(step) -> None:
@@ -716,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
     from autograder.sandbox.bwrap import bwrap_path, probe
     from autograder.sandbox.limits import Limits
 
-    ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG: go when nbgrader goes
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))  # go when nbgrader goes
     limits = Limits()
     if "--limits" in argv:
         i = argv.index("--limits")
