@@ -35,7 +35,7 @@ SYSTEM_PACKAGES := bubblewrap chromium chromium-driver
 help:
 	@echo "make lab        set up .venv and open JupyterLab on the student notebooks (release/)"
 	@echo "make test       set up .venv (and the system packages: $(SYSTEM_PACKAGES)) and run every test"
-	@echo "make test-fast  the unit tests only (seconds)"
+	@echo "make test-fast  the unit tests: every test not marked slow (no notebook run, no server)"
 	@echo "make release    regenerate release/ from source/ with nbgrader"
 	@echo "make lock       pin every dependency, transitive ones too, in $(LOCK) (UPGRADE=1: newest)"
 	@echo "make student-repo OUT=DIR  write the student edition (a standalone repository) into DIR"
@@ -87,7 +87,7 @@ test: system $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadscope --nbmake tests source
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q tests/course
+	$(PY) -m pytest -q -n 2 -m "not slow" tests
 
 release: $(STAMP)
 	$(PY) -m autograder release

@@ -17,6 +17,8 @@ import pytest
 from autograder import zygote
 from autograder.runner import kill_tree, nbgrader_env, run_nbgrader
 
+pytestmark = pytest.mark.slow  # starts the fork server and nbgrader in it
+
 # a course config is Python that nbgrader runs at start-up: it reports where and how it runs
 SPY = textwrap.dedent("""
     import json, os, sys

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import io
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -282,7 +280,7 @@ def test_controls_work_while_playing_and_close_stops_the_thread(make_pg):
 
 def test_banknote_option_uses_the_staged_data(make_pg, monkeypatch):
     if not (STAGED_DIR / "data_banknote_authentication.txt").is_file():
-        pytest.skip(f"banknote data not staged in {STAGED_DIR}")
+        pytest.fail(f"banknote data not staged in {STAGED_DIR}: set COURSE_DATA_DIR (see ../shared/data/README)")
     monkeypatch.setenv("COURSE_DATA_DIR", str(STAGED_DIR))
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     pg = make_pg()

@@ -8,10 +8,13 @@ import shlex
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
+
+import pytest
 
 from tests.helpers import REPO
 from tests.servers import free_port
+
+pytestmark = pytest.mark.slow  # starts JupyterLab
 
 
 
