@@ -1,6 +1,35 @@
-"""Instructor tooling around nbgrader: course roots, the catalogue of wrong answers.
+"""Instructor tooling around nbgrader: grade a class safely and quickly, check that the course's
+grading is right, and publish the student edition.
 
-The course lifecycle (generate, release, collect, autograde, feedback) is
-nbgrader's own; this package drives it and checks that the course's grading
-is right.
+The course lifecycle (generate, release, collect, autograde, feedback) is nbgrader's own; this
+package drives it through nbgrader's commands, configuration and gradebook API.  Its modules, in
+the order a newcomer would read them:
+
+``__main__``, ``cli``
+    ``python -m autograder COMMAND`` (``course-grader``): every command a subcommand, each
+    working on a course root (``--course-dir``, default: here).
+``course_root``
+    a course root (``nbgrader_config.py``, ``source/``): its assignments and settings, scratch
+    copies of it, and nbgrader run in it.
+``cells``
+    nbgrader's cell metadata (grade ids, answer and test cells), read in one place.
+``runner``
+    the one way to run an nbgrader command (a fork of :mod:`zygote`, or a new process).
+``gradebook``
+    the gradebooks of the batch grader: the template, and scores read back.
+``batch``
+    ``autograde``: a class graded student by student side by side, in the sandbox.
+``sandbox``
+    the bubblewrap sandbox every student kernel runs in (:mod:`autograder.sandbox`).
+``validate``
+    a submission checked before grading: broken input gets a clear message.
+``preprocessors``
+    the course's nbgrader preprocessors (answer notes out of the student version, hidden
+    tests out of the feedback).
+``report``
+    the class report from the gradebook.
+``release``, ``student_edition``, ``lockfile``
+    the student notebooks, the student edition, and the lock file's check.
+``catalogue``, ``wrong_answers``, ``red_team``
+    the proof that grading is right (a catalogue of wrong answers) and safe (hostile code).
 """

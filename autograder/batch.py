@@ -44,11 +44,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import nbformat
 
 from autograder import cli, gradebook, validate
+from autograder import sandbox as sandboxing  # (`sandbox` is the flag: grade in it or not)
 from autograder.course_root import CourseSettings, course_settings
 from autograder.runner import last_error, nbgrader_env, run_nbgrader
 
@@ -75,7 +75,7 @@ class Task:
     submission: dict[str, bytes]       # files to grade, by path relative to submitted/<student>/<assignment>/
     timeout: float                     # wall-clock seconds for the whole nbgrader run
     sandbox: bool = False
-    limits: Any = None                 # autograder.sandbox.Limits, or None for its defaults
+    limits: sandboxing.Limits | None = None  # None: the sandbox's defaults
     student_info: dict = field(default_factory=dict)  # first_name, last_name, email, lms_user_id
     warm: str | None = None            # socket of a sandbox.WarmKernels server (kernels start warm), if any
 
@@ -123,8 +123,7 @@ def grade_one(task: Task) -> TaskResult:
                 "--CourseDirectory.autograded_directory=autograded"]
         env = nbgrader_env()
         if task.sandbox:
-            sandbox = _sandbox_module()
-            extra_args, extra_env = sandbox.nbgrader_args(task.limits, workdir=root, warm=task.warm)
+            extra_args, extra_env = sandboxing.nbgrader_args(task.limits, workdir=root, warm=task.warm)
             args += list(extra_args)
             env.update(extra_env)
 
@@ -159,28 +158,13 @@ def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-# ---------------------------------------------------------------------------
-# the sandbox (written separately: autograder/sandbox.py)
-
-def _sandbox_module():
-    try:
-        from autograder import sandbox
-    except ImportError as err:
-        raise BatchError(
-            "sandbox=True needs autograder/sandbox.py (the bubblewrap sandbox), which is not installed "
-            f"({err}). Install bubblewrap (apt-get install bubblewrap) and the sandbox module, or grade without "
-            "a sandbox: autograde_class(..., sandbox=False) / `python -m autograder autograde --no-sandbox`."
-        ) from err
-    return sandbox
-
-
 def check_sandbox() -> None:
-    """Raise BatchError (or the sandbox's SandboxError) unless kernels can run in the sandbox here."""
-    sandbox = _sandbox_module()
-    if not sandbox.available():
-        raise getattr(sandbox, "SandboxError", BatchError)(
-            "the bubblewrap sandbox does not work on this machine (is `bwrap` installed, and may it create "
-            "user namespaces?). Install it (apt-get install bubblewrap) or grade with sandbox=False / --no-sandbox.")
+    """Raise :class:`~autograder.sandbox.SandboxError`, saying what to do, unless kernels can run in
+    the sandbox here."""
+    problem = sandboxing.probe()
+    if problem:
+        raise sandboxing.SandboxError(f"Cannot sandbox student code: {problem} Or grade without the sandbox, "
+                                      "knowingly: sandbox=False / `python -m autograder autograde --no-sandbox`.")
 
 
 # ---------------------------------------------------------------------------
@@ -301,11 +285,10 @@ def autograde_assignments(course_dir: Path, assignments: list[str], students: li
 def _warm_kernels(wanted: bool, limits):
     """The socket of a :class:`autograder.sandbox.WarmKernels` server for the batch's kernels, or
     None (the kernels start cold): it runs as root only, and not with COURSE_WARM_KERNELS=0."""
-    sandbox = _sandbox_module() if wanted else None
-    if sandbox is None or not sandbox.warm_kernels_possible():
+    if not wanted or not sandboxing.warm_kernels_possible():
         yield None
         return
-    with sandbox.WarmKernels(limits) as warm:
+    with sandboxing.WarmKernels(limits) as warm:
         if warm.problem:
             print(f"autograde: kernels start cold: {warm.problem}", file=sys.stderr)
         yield warm.socket
@@ -501,7 +484,7 @@ def run(args) -> int:
                                             workers=args.workers, executor=executor, sandbox=not args.no_sandbox,
                                             progress=not args.quiet,
                                             max_submission_mb=args.max_submission_mb, timeout=args.timeout)
-        except BatchError as err:
+        except (BatchError, sandboxing.SandboxError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
     for name, result in results.items():

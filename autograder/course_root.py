@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import cells, runner
+from autograder import cells, gradebook, runner
 from autograder.cells import fill_in, solution_code
 
 
@@ -160,15 +160,9 @@ class CourseRoot:
 
         Manually graded answers are left out: they have no score until a teacher grades them.
         """
-        from nbgrader.api import Gradebook
-
+        settings = course_settings(self.path)
         out: dict[str, dict[str, tuple[float, float]]] = {}
-        with Gradebook(f"sqlite:///{self.path / 'gradebook.db'}") as gb:
-            for sub in gb.assignment_submissions(assignment):
-                cells: dict[str, tuple[float, float]] = {}
-                for nb in sub.notebooks:
-                    for grade in nb.grades:
-                        if grade.cell.cell_type == "code":
-                            cells[grade.name] = (float(grade.score), float(grade.max_score))
-                out[sub.student.id] = cells
+        for row in gradebook.rows(settings.db_url, settings.course_id, [assignment]):
+            if row.cell_type == "code":
+                out.setdefault(row.student, {})[row.task] = (row.score, row.max_score)
         return out

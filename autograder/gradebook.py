@@ -1,11 +1,40 @@
-"""The gradebooks of the batch grader: the template a student is graded against (the course's
-assignments, no student data), and a student's scores read back from a scratch gradebook, both
-through nbgrader's :class:`~nbgrader.api.Gradebook` API (or sqlite's backup for the copy).
+"""Reading and copying nbgrader's gradebooks, through nbgrader's :class:`~nbgrader.api.Gradebook`
+API (or sqlite's backup for a copy): every grade of a course as rows, one student's scores, and
+the template gradebook a student is graded against (the course's assignments, no student data).
 """
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass
+class Row:
+    student: str
+    assignment: str
+    notebook: str
+    task: str
+    score: float
+    max_score: float
+    cell_type: str
+
+
+def rows(db_url: str, course_id: str, assignments: list[str] | None = None) -> list[Row]:
+    """Every grade of every submission in the gradebook (nbgrader's API), sorted."""
+    from nbgrader.api import Gradebook
+
+    out = []
+    with Gradebook(db_url, course_id) as gb:
+        for assignment in gb.assignments:
+            if assignments and assignment.name not in assignments:
+                continue
+            for sub in gb.assignment_submissions(assignment.name):
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        out.append(Row(sub.student.id, assignment.name, nb.name, grade.name, float(grade.score),
+                                        float(grade.max_score), grade.cell.cell_type))
+    return sorted(out, key=lambda r: (r.assignment, r.student, r.notebook, r.task))
 
 
 STUDENT_TABLES = ("grade", "comment", "submitted_notebook", "submitted_assignment", "student")
@@ -68,7 +97,7 @@ def student_scores(db_url: str, course_id: str, assignment: str, student: str):
         sub = gb.find_submission(assignment, student)
         for nb in sub.notebooks:
             out[nb.name] = {
-                "grades": {g.name: (g.auto_score, g.max_score) for g in nb.grades},
+                "grades": {g.name: (g.auto_score, g.max_score, g.needs_manual_grade) for g in nb.grades},
                 "comments": {c.name: c.auto_comment for c in nb.comments},
                 "late_penalty": nb.late_submission_penalty,
             }

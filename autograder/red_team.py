@@ -17,8 +17,9 @@ on 127.0.0.1 where the test listens).
 """
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass, field
+
+from autograder.wrong_answers import Submission
 
 ASSIGNMENT = "week1_forward_pass"
 NOTEBOOK = "01_forward_pass"
@@ -35,16 +36,11 @@ def from_on(grade_id: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Attack:
-    name: str
-    answers: dict[str, str]          # answer cell grade_id -> hostile code
-    attacks: str                     # what it attacks
-    loses: tuple[str, ...]           # grade cells that must score 0; all others full marks
+class Attack(Submission):
+    attacks: str = ""                # what it attacks
+    loses: tuple[str, ...] = ()      # grade cells that must score 0; all others full marks
     kills_kernel: bool = False       # the sandbox stops the kernel (later cells score 0 too)
     edit_cells: dict[str, str | None] = field(default_factory=dict)  # grade cell -> new source (None: delete)
-
-    def __post_init__(self):
-        object.__setattr__(self, "answers", {k: textwrap.dedent(v).strip("\n") for k, v in self.answers.items()})
 
 
 SOURCE_NB = f"source/{ASSIGNMENT}/{NOTEBOOK}.ipynb"

@@ -18,46 +18,17 @@ import csv
 import html
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from autograder import cells, cli
+from autograder import cells, cli, gradebook
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 # ---------------------------------------------------------------------------
 # the class report
-
-@dataclass
-class Row:
-    student: str
-    assignment: str
-    notebook: str
-    task: str
-    score: float
-    max_score: float
-    cell_type: str
-
-
-def gradebook_rows(db_url: str, course_id: str, assignments: list[str] | None = None) -> list[Row]:
-    """Every grade of every submission in the gradebook (nbgrader's API), sorted."""
-    from nbgrader.api import Gradebook
-
-    rows = []
-    with Gradebook(db_url, course_id) as gb:
-        for assignment in gb.assignments:
-            if assignments and assignment.name not in assignments:
-                continue
-            for sub in gb.assignment_submissions(assignment.name):
-                for nb in sub.notebooks:
-                    for grade in nb.grades:
-                        rows.append(Row(sub.student.id, assignment.name, nb.name, grade.name, float(grade.score),
-                                        float(grade.max_score), grade.cell.cell_type))
-    return sorted(rows, key=lambda r: (r.assignment, r.student, r.notebook, r.task))
-
 
 def failing_checks(autograded: Path, assignments: list[str]) -> dict[str, Counter]:
     """{assignment: Counter of 'task: first line of the error'} over the autograded notebooks' test cells."""
@@ -97,7 +68,7 @@ def write_report(course_dir: Path, out: Path, assignments: list[str] | None = No
     settings = course_settings(course_dir)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = gradebook_rows(settings.db_url, settings.course_id, assignments)
+    rows = gradebook.rows(settings.db_url, settings.course_id, assignments)
     names = sorted({r.assignment for r in rows})
     checks = failing_checks(settings.autograded, names)
 

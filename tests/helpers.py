@@ -1,6 +1,7 @@
-"""What several test modules share: where the repository and the staged data are."""
+"""What several test modules share: where the repository and the staged data are, and checksums."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -9,3 +10,12 @@ REPO = Path(__file__).resolve().parents[1]
 # (CI: ../shared/data), else the shared folder next to the repository.
 _env_dir = os.environ.get("COURSE_DATA_DIR", "").strip()
 STAGED_DIR = Path(_env_dir).resolve() if _env_dir else REPO.parent / "shared" / "data"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file under ``folder``: compare before and after to prove nothing changed."""
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(Path(folder).rglob("*")) if p.is_file()}

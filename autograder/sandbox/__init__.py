@@ -47,10 +47,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.sandbox.bwrap import available, privileged, probe, require  # noqa: F401 (the package's API)
-from autograder.sandbox.limits import Limits, SandboxError  # noqa: F401
-from autograder.sandbox.warm import WarmKernels, warm_kernels_possible  # noqa: F401
+from autograder.sandbox.bwrap import available, privileged, probe, require
+from autograder.sandbox.limits import Limits, SandboxError
+from autograder.sandbox.warm import WarmKernels, warm_kernels_possible
 
+__all__ = ["KERNEL_NAME", "Limits", "SandboxError", "WarmKernels", "available", "nbgrader_args", "privileged", "probe",
+           "require", "warm_kernels_possible"]
 KERNEL_NAME = "course-sandbox"
 
 
@@ -61,7 +63,8 @@ def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None,
 
     Writes the kernel spec ``course-sandbox`` into ``workdir`` (a new temporary folder if
     None; it must outlive the nbgrader run) and returns
-    ``(['--Execute.kernel_name=course-sandbox', '--Execute.timeout=...'], {'JUPYTER_PATH': ...})``.
+    ``(['--Execute.kernel_name=course-sandbox'], {'JUPYTER_PATH': ...})``.  The grading rules
+    (cell time limit, interrupting, missing cells) are the course's, in its ``nbgrader_config.py``.
     Merge the environment into ``os.environ`` (JUPYTER_PATH is prepended to any existing one).
     ``warm``: the socket of a :class:`WarmKernels` server; the kernels are its forks.
 
@@ -90,10 +93,6 @@ def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None,
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
     jupyter_path = os.pathsep.join(filter(None, [str(workdir), os.environ.get("JUPYTER_PATH", "")]))
-    args = [f"--Execute.kernel_name={KERNEL_NAME}", f"--Execute.timeout={limits.cell_timeout}",
-            "--Execute.interrupt_on_timeout=True",
-            # a grade cell the student deleted is put back (and scored), not silently skipped
-            "--OverwriteCells.add_missing_cells=True"]
-    return args, {"JUPYTER_PATH": jupyter_path}
+    return [f"--Execute.kernel_name={KERNEL_NAME}"], {"JUPYTER_PATH": jupyter_path}
 
 

@@ -43,7 +43,7 @@ class GradingIntegrityError(Exception):
     """Student code modified the helpers the tests rely on."""
 
 
-def install_guard() -> dict:  # noqa: C901  (one closure on purpose: less to reach from outside)
+def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to reach from outside)
     import builtins
     import functools
     import importlib
@@ -250,7 +250,6 @@ def install_guard() -> dict:  # noqa: C901  (one closure on purpose: less to rea
             builtins.exec, builtins.compile = real_exec, real_compile
 
     sys.addaudithook(hook)
-    return {"snapshot": snapshot, "problems": problems}  # for tests; inside_main drops it
 
 
 class _Missing:

@@ -19,7 +19,6 @@ class Limits:
     file_size_mb: largest file (RLIMIT_FSIZE); the private /tmp holds 2x this and
         the working copy may grow by 2x this.
     output_mb: output forwarded to nbgrader per notebook; the rest is dropped with a notice.
-    cell_timeout: seconds per cell (pass to nbgrader as ``--Execute.timeout``).
     notebook_timeout: seconds per notebook; the kernel is stopped after it (and a
         batch runner should stop ``nbgrader`` too).
     """
@@ -29,7 +28,6 @@ class Limits:
     processes: int = 512
     file_size_mb: int = 100
     output_mb: int = 20
-    cell_timeout: int = 120
     notebook_timeout: int = 900
 
     @property

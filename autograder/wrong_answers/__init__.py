@@ -18,37 +18,53 @@ one assignment with ``python -m autograder catalogue ASSIGNMENT``.
 from __future__ import annotations
 
 import importlib
+import re
 import textwrap
 from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
-class Case:
-    """One student answer: ``answers`` maps answer-cell grade ids to code."""
+class Submission:
+    """A made-up student's answers: ``answers`` maps answer-cell grade ids to code (dedented).
+    The catalogue's cases and the red team's attacks are submissions."""
 
     name: str
-    kind: str  # "wrong" or "right"
     answers: dict[str, str]
+
+    def __post_init__(self):
+        object.__setattr__(self, "answers", {k: textwrap.dedent(v).strip("\n") for k, v in self.answers.items()})
+
+    @property
+    def student(self) -> str:
+        """The student id it is submitted under."""
+        return re.sub(r"[^a-z0-9_]", "_", self.name.lower())
+
+
+@dataclass(frozen=True)
+class Case(Submission):
+    """One student answer of the catalogue."""
+
+    kind: str = "wrong"  # "wrong" or "right"
     loses: tuple[str, ...] = field(default=())  # grade cells that must lose points
     why: str = ""
     hint: str = ""  # text the autograded notebook must show (proves that a hint fires)
 
     def __post_init__(self):
+        super().__post_init__()
         if self.kind not in ("wrong", "right"):
             raise ValueError(f"{self.name}: kind must be 'wrong' or 'right', not {self.kind!r}")
         if self.kind == "wrong" and not self.loses:
             raise ValueError(f"{self.name}: a wrong answer must name the grade cells it loses points in")
         if self.kind == "right" and self.hint:
             raise ValueError(f"{self.name}: a right answer gets full marks and no hint")
-        object.__setattr__(self, "answers", {k: textwrap.dedent(v).strip("\n") for k, v in self.answers.items()})
 
 
 def wrong(name: str, cell: str, code: str, loses: str | tuple[str, ...], why: str = "", hint: str = "") -> Case:
-    return Case(name, "wrong", {cell: code}, (loses,) if isinstance(loses, str) else tuple(loses), why, hint)
+    return Case(name, {cell: code}, "wrong", (loses,) if isinstance(loses, str) else tuple(loses), why, hint)
 
 
 def right(name: str, cell: str, code: str, why: str = "") -> Case:
-    return Case(name, "right", {cell: code}, (), why)
+    return Case(name, {cell: code}, "right", (), why)
 
 
 def with_hints(catalogue: list[Case], hints: dict[str, str]) -> list[Case]:

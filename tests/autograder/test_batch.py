@@ -3,33 +3,25 @@
 stops the others."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import sys
-import types
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder import batch, validate
+from autograder import batch, cells, gradebook, validate
 from autograder.course_root import CourseRoot, code_cells
 from autograder.wrong_answers import cases
-from tests.helpers import REPO
+from tests.helpers import REPO, checksums
 
 pytestmark = pytest.mark.slow
 
 A = "week1_forward_pass"
 NB = "01_forward_pass"
 WRONG = next(c for c in cases(A) if c.kind == "wrong")
-
-
-def checksums(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def serial_grades(root: CourseRoot, *students: str) -> dict:
@@ -39,18 +31,9 @@ def serial_grades(root: CourseRoot, *students: str) -> dict:
     return {s: g for s, g in root.grades(A).items() if s in students}
 
 
-def gradebook_rows(root: Path, student: str) -> dict:
-    """Everything autograde writes for a student: scores, review flags, comments, timestamp."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "intro-dl") as gb:
-        sub = gb.find_submission(A, student)
-        return {
-            "timestamp": sub.timestamp,
-            "grades": {g.name: (g.auto_score, g.max_score, g.needs_manual_grade) for nb in sub.notebooks
-                       for g in nb.grades},
-            "comments": {c.name: c.auto_comment for nb in sub.notebooks for c in nb.comments},
-        }
+def gradebook_rows(root: Path, student: str):
+    """Everything autograde writes for a student: scores, review flags, comments, late penalties, timestamp."""
+    return gradebook.student_scores(f"sqlite:///{root / 'gradebook.db'}", "intro-dl", A, student)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +104,8 @@ def test_several_assignments_in_one_batch(course, serial, tmp_path, capsys):
 
 
 def test_dask_distributed_executor(course, serial, tmp_path):
-    distributed = pytest.importorskip("distributed", reason="pip install 'dask[distributed]' to test Dask")
+    import distributed  # a test dependency (pyproject.toml's test extra)
+
     root = course.copy(tmp_path / "course")
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) \
             as cluster, distributed.Client(cluster) as client:
@@ -132,44 +116,34 @@ def test_dask_distributed_executor(course, serial, tmp_path):
 
 
 def _sandbox_ready() -> str:
+    from autograder import sandbox
+
+    return "" if sandbox.available() else f"the sandbox does not work on this machine: {sandbox.probe()}"
+
+
+def test_sandbox_unusable_is_a_clear_error(course, tmp_path, monkeypatch, capsys):
+    from autograder import sandbox
+    from autograder.__main__ import main
+    from autograder.sandbox import bwrap
+
+    monkeypatch.setattr(bwrap, "bwrap_path", lambda: None)
+    sandbox.probe.cache_clear()
     try:
-        from autograder import sandbox
-    except ImportError:
-        return "autograder/sandbox.py does not exist yet (written separately)"
-    return "" if sandbox.available() else "bubblewrap does not work on this machine (sandbox.available() is False)"
-
-
-def test_sandbox_missing_is_a_clear_error(course, tmp_path, monkeypatch):
-    import autograder
-
-    monkeypatch.delattr(autograder, "sandbox", raising=False)
-    monkeypatch.setitem(sys.modules, "autograder.sandbox", None)  # as if the module were not there
-    root = course.copy(tmp_path / "course")
-    with pytest.raises(batch.BatchError, match="autograder/sandbox.py") as err:
-        batch.autograde_class(root.path, A, sandbox=True, progress=False)
-    assert "--no-sandbox" in str(err.value) and "sandbox=False" in str(err.value)
-    assert not (root.path / "autograded").exists()
-
-
-def test_sandbox_unusable_is_a_clear_error(course, tmp_path, monkeypatch):
-    import autograder
-
-    class Unusable(RuntimeError):
-        pass
-
-    fake = types.SimpleNamespace(available=lambda: False, SandboxError=Unusable)
-    monkeypatch.setattr(autograder, "sandbox", fake, raising=False)
-    monkeypatch.setitem(sys.modules, "autograder.sandbox", fake)
-    root = course.copy(tmp_path / "course")
-    with pytest.raises(Unusable, match="bubblewrap") as err:
-        batch.autograde_class(root.path, A, sandbox=True, progress=False)
-    assert "--no-sandbox" in str(err.value)
+        root = course.copy(tmp_path / "course")
+        with pytest.raises(sandbox.SandboxError, match="apt-get install -y bubblewrap") as err:
+            batch.autograde_class(root.path, A, sandbox=True, progress=False)
+        assert "--no-sandbox" in str(err.value)
+        assert main(["autograde", A, "--course-dir", str(root.path), "--quiet"]) == 2
+        assert "Cannot sandbox student code" in capsys.readouterr().err
+        assert not (root.path / "autograded").exists()
+    finally:
+        monkeypatch.undo()
+        sandbox.probe.cache_clear()
 
 
 def test_sandboxed_grades_equal_serial(course, serial, tmp_path):
     why = _sandbox_ready()
-    if why:
-        pytest.skip(f"sandboxed grading not tested: {why}")
+    assert not why, f"the sandbox cannot run here: {why}"
     root = course.copy(tmp_path / "course")
     result = batch.autograde_class(root.path, A, workers=2, sandbox=True, progress=False)
     assert result.failed == [], result.summary()
@@ -272,11 +246,11 @@ def grade_bad_class(course, tmp_path_factory):
     shutil.copytree(REPO / "source" / "week1_banknote_fcnn", root.path / "source" / "week1_banknote_fcnn")
     _put(root, "other", {f"{NB}.ipynb": _bytes(other)})
     dup = nbformat.from_dict(sol)
-    test_cell = next(c for c in dup.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "relu_tests")
+    test_cell = cells.find(dup, "relu_tests")
     dup.cells.append(nbformat.from_dict(json.loads(json.dumps(test_cell))))
     _put(root, "duplicate", {f"{NB}.ipynb": _bytes(dup)})
     deleted = nbformat.from_dict(sol)
-    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "sigmoid_tests"]
+    deleted.cells = [c for c in deleted.cells if cells.meta(c).get("grade_id") != "sigmoid_tests"]
     _put(root, "deleted", {f"{NB}.ipynb": _bytes(deleted)})
     _put(root, "huge", {f"{NB}.ipynb": _bytes(sol), "weights.bin": os.urandom(50 * 2**20)})
     crash = course.student_notebooks(A, {"relu": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"})[NB]

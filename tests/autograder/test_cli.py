@@ -7,7 +7,6 @@ import shutil
 import site
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -37,6 +36,7 @@ def test_a_folder_that_is_not_a_course_root_is_a_clear_error(tmp_path, capsys):
     assert "is not a course root (no source/ folder)" in err and "--course-dir" in err
 
 
+@pytest.mark.slow
 def test_release_check_on_another_course_root(tmp_path, capsys):
     """--course-dir, not the package's location, says which course: a copy with release/ out of date is found."""
     course = tmp_path / "course"

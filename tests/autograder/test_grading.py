@@ -7,7 +7,7 @@ from collections import Counter
 import nbformat
 import pytest
 
-from autograder import catalogue
+from autograder import catalogue, cells
 from autograder.course_root import assignments, code_cells
 from autograder.runner import NbgraderError
 from autograder.wrong_answers import cases
@@ -128,7 +128,7 @@ def test_a_wrong_answer_must_show_its_hint(tmp_path):
     assert catalogue.Outcome("sum_not_mean", case, lost, shown).problem() == ""      # line breaks do not matter
     assert "does not show the hint" in catalogue.Outcome("sum_not_mean", case, lost, "FeedbackError: wrong").problem()
     with pytest.raises(ValueError, match="no hint"):
-        catalogue.Case("alt", "right", {"cell": "code"}, hint="anything")
+        catalogue.Case("alt", {"cell": "code"}, "right", hint="anything")
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -177,7 +177,7 @@ def test_every_hint_of_a_grade_cell_is_proven_by_a_wrong_answer(name):
 
     named = [" ".join(c.hint.split()) for c in cases(name) if c.hint]
     messages = [m for nb in notebooks(name) for cell in source_notebook(name, nb).cells
-                if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
+                if cell.cell_type == "code" and cells.has_role(cell, "grade")
                 for m in _hint_messages(cell.source)]
     assert messages, f"found no Hint in the grade cells of {name}"
     unproven = [m for m in messages if not any(h in m for h in named)]

@@ -12,11 +12,8 @@ hidden tests nor (to a student who did nothing) the solutions.
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -25,8 +22,10 @@ import pytest
 from autograder.batch import autograde_class
 from autograder.cells import fill_in, solution_code
 from autograder.course_root import CourseRoot, code_cells, source_notebook
+from autograder import runner
 from autograder.runner import nbgrader_env
 from autograder.wrong_answers import cases
+from tests.helpers import checksums
 
 pytestmark = pytest.mark.slow
 
@@ -46,15 +45,7 @@ def nbgrader(cwd: Path, *args: str, user: str | None = None, home: Path | None =
         env.update(USER=user, LOGNAME=user, HOME=str(home))
         if args[0] in ("submit", "fetch_feedback"):
             args = (*args, f"--student={user}")
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc.stdout + proc.stderr
-
-
-def checksums(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return runner.nbgrader(cwd, *args, env=env, timeout=600)
 
 
 def regions(text: str, begin: str, end: str) -> list[str]:

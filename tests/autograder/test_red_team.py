@@ -9,7 +9,6 @@ autograded notebooks.  If bubblewrap is missing, these tests fail (they never sk
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import socket
 import subprocess
@@ -22,25 +21,19 @@ import nbformat
 import psutil
 import pytest
 
-from autograder import red_team, sandbox
+from autograder import cells, red_team, runner, sandbox
 from autograder.course_root import CourseRoot, code_cells
 from autograder.red_team import ASSIGNMENT, NOTEBOOK
 from autograder.runner import nbgrader_env
-from tests.helpers import REPO
+from tests.helpers import REPO, sha256
 
+pytestmark = pytest.mark.slow  # grades with nbgrader's kernels
 
 LIMITS = sandbox.Limits(memory_mb=1024, cpu_seconds=120, processes=128, file_size_mb=50, output_mb=5,
-                        cell_timeout=8, notebook_timeout=120)
+                        notebook_timeout=120)
+CELL_TIMEOUT = 8  # seconds per cell here (the course's nbgrader_config.py: 120): the endless loops end sooner
 HONEST = {"solution": {}, "blank": None}
 MB = 2**20
-
-
-def sid(attack: red_team.Attack) -> str:
-    return re.sub(r"[^a-z0-9_]", "_", attack.name.lower())
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _sandbox_processes(root: Path) -> list[psutil.Process]:
@@ -55,12 +48,6 @@ def _sandbox_processes(root: Path) -> list[psutil.Process]:
         except (psutil.Error, AttributeError):
             pass
     return out
-
-
-def run_nbgrader(root: Path, *args: str, env_extra: dict[str, str], timeout: float = 900):
-    env = nbgrader_env(KERAS_BACKEND="torch", **env_extra)
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=timeout)
 
 
 class Listener:
@@ -117,33 +104,33 @@ def _graded(tmp_path_factory, warm):
         nbs = root.student_notebooks(ASSIGNMENT, answers)
         nb = nbs[NOTEBOOK]
         for grade_id, new in attack.edit_cells.items():
-            cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+            cell = cells.find(nb, grade_id)
             if new is None:
                 nb.cells.remove(cell)
             else:
                 cell.source = new
-        root.submit(sid(attack), ASSIGNMENT, nbs)
+        root.submit(attack.student, ASSIGNMENT, nbs)
     watched = {
         "source": root.path / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
         "submitted/solution": root.path / "submitted" / "solution" / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
         "secret": secret,
         "bashrc": Path("/root/.bashrc"),
     }
-    before = {k: _sha(p) for k, p in watched.items() if p.exists()}
+    before = {k: sha256(p) for k, p in watched.items() if p.exists()}
     private_tmp = tmp / "tmpdir"  # where the wrappers make their private folders
     private_tmp.mkdir()
     args, env = sandbox.nbgrader_args(LIMITS, tmp / "spec", warm=warm.socket if warm else None)
     start = time.monotonic()
-    proc = run_nbgrader(root.path, "autograde", ASSIGNMENT, "--force", *args,
-                        env_extra={**env, "TMPDIR": str(private_tmp)})
+    code, log, _ = runner.run_nbgrader(["autograde", ASSIGNMENT, "--force", *args, f"--Execute.timeout={CELL_TIMEOUT}"],
+                                      root.path, nbgrader_env(**env, TMPDIR=str(private_tmp)), 900)
     seconds = time.monotonic() - start
     listener.close()
     time.sleep(1)
     if warm:  # every student's kernel was a warm one
         assert warm.kernels_started() == len(HONEST) + len(attacks), warm.log()[-3000:]
     yield {
-        "root": root, "proc": proc, "seconds": seconds, "listener": listener, "watched": watched, "before": before,
-        "grades": root.grades(ASSIGNMENT), "attacks": attacks, "private_tmp": private_tmp, "secret": secret,
+        "root": root, "code": code, "log": log, "seconds": seconds, "listener": listener, "watched": watched,
+        "before": before, "grades": root.grades(ASSIGNMENT), "attacks": attacks, "private_tmp": private_tmp, "secret": secret,
     }
 
 
@@ -166,11 +153,10 @@ def test_bubblewrap_is_installed():
 
 
 def test_autograde_run_completes(graded):
-    proc = graded["proc"]
-    log = proc.stdout + proc.stderr
+    log = graded["log"]
     causes = [line for line in log.splitlines() if "error processing" in line or re.search(r"(Error|Exception)\b", line)]
-    assert proc.returncode == 0, "nbgrader autograde failed:\n" + "\n".join(causes[-40:]) + "\n...\n" + log[-3000:]
-    students = {"solution", "blank", *(sid(a) for a in graded["attacks"])}
+    assert graded["code"] == 0, "nbgrader autograde failed:\n" + "\n".join(causes[-40:]) + "\n...\n" + log[-3000:]
+    students = {"solution", "blank", *(a.student for a in graded["attacks"])}
     missing = students - set(graded["grades"])
     assert not missing, f"students without grades: {missing}"
     assert all(graded["grades"][s] for s in students), "every student should have graded cells"
@@ -186,12 +172,12 @@ def test_honest_students_graded_as_without_hostile_ones(graded):
 
 @pytest.mark.parametrize("attack", red_team.attacks(), ids=lambda a: a.name)
 def test_attack_graded_as_expected(graded, attack):
-    grades = graded["grades"][sid(attack)]
+    grades = graded["grades"][attack.student]
     cells = code_cells(ASSIGNMENT, "grade")
     want = {g: (0.0 if g in attack.loses else float(p)) for g, p in cells.items()}
     got = {g: s for g, (s, _) in grades.items()}
     wrong = {g: (got.get(g), want[g]) for g in cells if got.get(g) != want[g]}
-    nb = _autograded(graded["root"], sid(attack))
+    nb = _autograded(graded["root"], attack.student)
     assert not wrong, (f"{attack.name} ({attack.attacks}): grade cells (got, expected): {wrong}\n"
                        f"outputs:\n{_outputs_text(nb)[-3000:]}")
 
@@ -199,17 +185,17 @@ def test_attack_graded_as_expected(graded, attack):
 def test_nothing_leaked_into_outputs(graded):
     root = graded["root"]
     for attack in graded["attacks"]:
-        text = _outputs_text(_autograded(root, sid(attack)))
+        text = _outputs_text(_autograded(root, attack.student))
         assert "LEAKED" not in text, f"{attack.name} leaked something:\n{text[:2000]}"
         assert "TOP-SECRET" not in text
         assert "SQLite format" not in text
-    log = graded["proc"].stdout + graded["proc"].stderr
+    log = graded["log"]
     assert "LEAKED" not in log and "TOP-SECRET" not in log
 
 
 def test_files_outside_unchanged(graded):
     root, before = graded["root"], graded["before"]
-    after = {k: _sha(p) for k, p in graded["watched"].items() if p.exists()}
+    after = {k: sha256(p) for k, p in graded["watched"].items() if p.exists()}
     assert after == before, "a file outside the working copy changed"
     venv_site = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
     for p in (venv_site / "sitecustomize.py", root.path / "source" / "pwned.txt", root.path.parent / "pwned_outside.txt",

@@ -140,18 +140,20 @@ def test_missing_bwrap_is_a_clear_error(monkeypatch):
         sandbox.probe.cache_clear()
 
 
+@pytest.mark.slow
 def test_nbgrader_args_write_a_kernel_spec(tmp_path):
-    args, env = sandbox.nbgrader_args(sandbox.Limits(cell_timeout=7), tmp_path)
-    assert "--Execute.kernel_name=course-sandbox" in args and "--Execute.timeout=7" in args
+    args, env = sandbox.nbgrader_args(sandbox.Limits(cpu_seconds=77), tmp_path)
+    assert args == ["--Execute.kernel_name=course-sandbox"], "the grading rules are the course's nbgrader_config.py"
     assert env["JUPYTER_PATH"].split(os.pathsep)[0] == str(tmp_path)
     import json
 
     spec = json.loads((tmp_path / "kernels" / "course-sandbox" / "kernel.json").read_text())
     assert spec["argv"][:4] == [sys.executable, "-I", "-m", "autograder.sandbox.kernel"]
     assert spec["argv"][-1] == "{connection_file}"
-    assert sandbox.Limits.from_json(spec["argv"][5]).cell_timeout == 7
+    assert sandbox.Limits.from_json(spec["argv"][5]).cpu_seconds == 77
 
 
+@pytest.mark.slow
 def test_a_package_in_the_submission_never_replaces_the_grader(tmp_path):
     """The notebook's folder (a submission's files) is the working folder of the wrapper, which runs
     outside the sandbox: a student's own ``autograder`` package there must not be the one it imports."""
@@ -181,6 +183,7 @@ def test_private_tmp_is_mounted_before_a_checkout_under_tmp(tmp_path, monkeypatc
     assert len(tmpfs) == 1 and len(venv) == 1 and tmpfs[0] < venv[0]
 
 
+@pytest.mark.slow
 def test_kernel_computes(kernel):
     assert kernel.value("1 + 1") == 2
     assert kernel.value("__import__('numpy').arange(4).sum().item()") == 6
@@ -188,6 +191,7 @@ def test_kernel_computes(kernel):
     assert status == "ok" and "ok" in text
 
 
+@pytest.mark.slow
 def test_cannot_see_the_course_or_home(kernel):
     assert kernel.run("import os")[0] == "ok"
     assert kernel.value(f"os.path.exists({str(REPO / 'source')!r})") is False
@@ -198,6 +202,7 @@ def test_cannot_see_the_course_or_home(kernel):
     assert kernel.value(f"os.path.exists({str(REPO / 'course' / 'feedback.py')!r})") is True  # read-only, needed
 
 
+@pytest.mark.slow
 def test_working_copy_is_private_and_writable(kernel):
     assert kernel.run("import os")[0] == "ok"
     assert kernel.value("open('given.txt').read()") == "data the assignment ships"
@@ -208,6 +213,7 @@ def test_working_copy_is_private_and_writable(kernel):
     assert kernel.value("os.environ['HOME']") == bwrap.HOME
 
 
+@pytest.mark.slow
 def test_runs_as_an_unprivileged_user(kernel):
     assert kernel.run("import os")[0] == "ok"
     uid = kernel.value("os.getuid()")
@@ -221,6 +227,7 @@ def test_runs_as_an_unprivileged_user(kernel):
         assert any(p.info["uids"].real == uid for p in psutil.process_iter(["uids"]))
 
 
+@pytest.mark.slow
 def test_cannot_open_a_socket(kernel):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -236,6 +243,7 @@ def test_cannot_open_a_socket(kernel):
     listener.close()
 
 
+@pytest.mark.slow
 def test_cannot_write_the_environment(kernel):
     for path in (f"{sys.prefix}/pwned", str(REPO / "course" / "pwned.py"), "/usr/pwned"):
         status, text, _ = kernel.run(f"open({path!r}, 'w')")
@@ -243,6 +251,7 @@ def test_cannot_write_the_environment(kernel):
         assert not Path(path).exists()
 
 
+@pytest.mark.slow
 def test_integrity_guard_catches_monkeypatching(small_kernel):
     k = small_kernel()
     try:
@@ -258,6 +267,7 @@ def test_integrity_guard_catches_monkeypatching(small_kernel):
         k.close()
 
 
+@pytest.mark.slow
 def test_warm_kernels_start_with_the_course_libraries_imported(kernel, request):
     """A warm kernel is a fork of the server (keras, torch, matplotlib already imported: the
     4 s of `import keras` are gone); a cold one imports them itself."""
@@ -271,6 +281,7 @@ def test_warm_kernels_start_with_the_course_libraries_imported(kernel, request):
         assert "CapBnd:\t0000000000000000" in status and "CapEff:\t0000000000000000" in status
 
 
+@pytest.mark.slow
 def test_a_missing_warm_server_means_a_cold_kernel(tmp_path):
     k = Kernel(sandbox.Limits(), tmp_path, warm=str(tmp_path / "no-such-socket"))
     try:
@@ -280,6 +291,7 @@ def test_a_missing_warm_server_means_a_cold_kernel(tmp_path):
         k.close()
 
 
+@pytest.mark.slow
 def test_a_kernel_that_exits_is_reported(small_kernel):
     k = small_kernel()
     try:
@@ -291,6 +303,7 @@ def test_a_kernel_that_exits_is_reported(small_kernel):
         k.close()
 
 
+@pytest.mark.slow
 def test_guard_allows_ordinary_code(kernel):
     status, text, _ = kernel.run(
         "import numpy as np, scipy.special, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
@@ -300,6 +313,7 @@ def test_guard_allows_ordinary_code(kernel):
     assert status == "ok" and "fine" in text, text
 
 
+@pytest.mark.slow
 def test_memory_limit_stops_the_kernel(small_kernel):
     k = small_kernel(memory_mb=400)
     try:
@@ -311,6 +325,7 @@ def test_memory_limit_stops_the_kernel(small_kernel):
         k.close()
 
 
+@pytest.mark.slow
 def test_forked_children_share_memory_without_being_killed(small_kernel):
     """Children of a kernel share its pages (a warm kernel's RSS alone is about 360 MB, so 7 of
     them "use" 2.5 GB by RSS): the watchdog counts shared pages once, and stays quick."""
@@ -328,6 +343,7 @@ def test_forked_children_share_memory_without_being_killed(small_kernel):
         k.close()
 
 
+@pytest.mark.slow
 def test_process_limit_stops_a_fork_bomb(small_kernel):
     k = small_kernel(processes=48)
     try:
@@ -345,6 +361,7 @@ def test_process_limit_stops_a_fork_bomb(small_kernel):
         assert not [p for p in psutil.process_iter(["uids"]) if p.info["uids"].real == uid]
 
 
+@pytest.mark.slow
 def test_file_size_limit(small_kernel):
     k = small_kernel(file_size_mb=5)
     try:
@@ -357,6 +374,7 @@ def test_file_size_limit(small_kernel):
         k.close()
 
 
+@pytest.mark.slow
 def test_output_is_capped(small_kernel):
     k = small_kernel(output_mb=1)
     try:
@@ -367,6 +385,7 @@ def test_output_is_capped(small_kernel):
         k.close()
 
 
+@pytest.mark.slow
 def test_private_folders_removed_after_shutdown(small_kernel, monkeypatch):
     # a short folder: the wrapper puts its private folder (with the kernel's unix sockets,
     # whose paths may not exceed 107 bytes) in $TMPDIR when that is short enough
@@ -382,6 +401,7 @@ def test_private_folders_removed_after_shutdown(small_kernel, monkeypatch):
         shutil.rmtree(private, ignore_errors=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_an_immediate_stop_leaves_nothing_behind(mode, tmp_path, request):
     """The batch grader stops kernels at once (nbgrader's Execute.shutdown_kernel=immediate): the
@@ -408,6 +428,7 @@ def test_an_immediate_stop_leaves_nothing_behind(mode, tmp_path, request):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_long_tmpdir_still_works(small_kernel, tmp_path, monkeypatch):
     deep = tmp_path / ("x" * 60) / ("y" * 60)
     deep.mkdir(parents=True)

@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import lockfile, student_edition
+from autograder import cells, lockfile, student_edition
 from autograder.cells import fill_in, solution_code
 from autograder.course_root import assignments, notebooks, source_notebook
 from autograder.student_edition import EditionError, build
@@ -76,7 +76,7 @@ def _instructor_lines() -> dict[str, set[str]]:
     for assignment in assignments():
         for name in notebooks(assignment):
             for cell in source_notebook(assignment, name).cells:
-                meta = cell.metadata.get("nbgrader", {})
+                meta = cells.meta(cell)
                 inside, outside = _split(cell.source)
                 if meta.get("solution") and cell.cell_type == "markdown" and not inside:
                     inside, outside = outside, []                 # a written answer: the model answer
@@ -377,7 +377,7 @@ def test_student_install_runs_a_solved_notebook(edition, tmp_path):
     errors = [f"{o.ename}: {o.evalue}" for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
     assert all(c.execution_count for c in code), "not every cell ran"
-    visible = [c for c in done.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    visible = [c for c in done.cells if cells.has_role(c, "grade")]
     assert len(visible) >= 5, "the solved notebook has too few visible checks to mean anything"
     last = "".join(o.get("text", "") for o in code[-1].outputs)
     assert f"STUDENT-CHECK {work / '.venv'} torch 2.13.0+cpu" in last, last
