@@ -3,8 +3,11 @@
 Every case becomes one student: the instructor's solution with the case's
 answer cells swapped in, filled into the generated student notebook.  Two
 more students come along: ``solution`` (the instructor's answers) and
-``blank`` (the untouched student notebook).  nbgrader's own ``autograde``
-grades them all; the grades are read back from nbgrader's gradebook.
+``blank`` (the untouched student notebook).  The batch grader
+(:mod:`autograder.batch`: nbgrader's own ``autograde`` per student, in the
+sandbox, warm kernels and all) grades them all, exactly as it grades a class;
+the grades are read back from nbgrader's gradebook, and the hints from the
+autograded notebooks.
 
 Usage (in the course root, or with ``--course-dir``)::
 
@@ -14,19 +17,16 @@ prints one line per case and exits non-zero if any case is graded wrongly.
 """
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from autograder import cells, cli
+from autograder import batch, cells, cli
 from autograder.course_root import CourseRoot, code_cells
-from autograder.runner import NbgraderError
 from autograder.wrong_answers import Case, cases
 
 SOLUTION, BLANK = "solution", "blank"
@@ -38,6 +38,7 @@ class Outcome:
     case: Case | None
     grades: dict[str, tuple[float, float]]  # grade_id -> (score, max)
     shown: str = ""  # what the graded test cells printed: errors (with hints) and streams
+    error: str = ""  # why the batch grader could not grade this student ('' if it did)
 
     @property
     def score(self) -> float:
@@ -53,6 +54,8 @@ class Outcome:
 
     def problem(self) -> str:
         """Why this student's grade is not what the catalogue expects ('' if it is)."""
+        if self.error:
+            return f"not graded: {self.error}"
         if not self.grades:
             return "no grades in the gradebook"
         if self.student == SOLUTION or (self.case and self.case.kind == "right"):
@@ -67,10 +70,6 @@ class Outcome:
         return ""
 
 
-def student_id(case: Case) -> str:
-    return re.sub(r"[^a-z0-9_]", "_", case.name.lower())
-
-
 def _check_cells_exist(assignment: str, catalogue: list[Case], course_dir: Path | None) -> None:
     known, graded = code_cells(assignment, "solution", course_dir), code_cells(assignment, "grade", course_dir)
     for case in catalogue:
@@ -79,56 +78,46 @@ def _check_cells_exist(assignment: str, catalogue: list[Case], course_dir: Path 
             raise KeyError(f"catalogue case {case.name!r} names cells that {assignment} does not have: {unknown}")
 
 
-def _autograde(root: CourseRoot, assignment: str) -> None:
-    """``nbgrader autograde`` of every student in ``root``.  nbgrader grades the others when one
-    student's run fails, then exits 1; a student whose run failed is graded once more alone, since
-    on a loaded machine a kernel can fail to start in time.  A second failure is raised."""
-    try:
-        root.autograde(assignment)
-    except NbgraderError as err:
-        failed = re.findall(r"error processing assignment '[^']*' for student '([^']+)'", err.output)
-        if not failed:
-            raise
-        for student in dict.fromkeys(failed):
-            print(f"catalogue: nbgrader could not grade {student} of {assignment} (see the log below); "
-                  f"grading {student} again\n{str(err)[:3000]}", file=sys.stderr)
-            root.autograde(assignment, student)
+def _autograde(root: CourseRoot, assignment: str, workers: int, progress: bool) -> dict[str, str]:
+    """Autograde every student of ``root`` with the batch grader; a student it could not grade is
+    graded once more.  Returns {student: why} of those that failed twice."""
+    result = batch.autograde_class(root.path, assignment, workers=workers, progress=progress)
+    errors = {sid: result.students[sid].message for sid in result.failed}
+    if not errors:
+        return {}
+    print(f"catalogue: {len(errors)} students of {assignment} could not be graded; grading them again: {errors}",
+          file=sys.stderr)
+    again = batch.autograde_class(root.path, assignment, students=sorted(errors), workers=workers, progress=False)
+    return {sid: again.students[sid].message for sid in again.failed}
 
 
 def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = True,
           course_dir: Path | None = None) -> list[Outcome]:
-    """Generate, submit every case, autograde with nbgrader, and return the outcomes.
+    """Generate, submit every case as a student, autograde the class with the batch grader (in the
+    sandbox, as real submissions are graded), and return the outcomes.
 
-    ``course_dir``: the course root whose source/ and nbgrader_config.py are used (default: here)."""
+    ``course_dir``: the course root whose source/ and nbgrader_config.py are used (default: here).
+    A student the batch grader could not grade (on a loaded machine a kernel can fail to start in
+    time) is graded once more; a second failure is the outcome's ``error``."""
     catalogue = cases(assignment)
     _check_cells_exist(assignment, catalogue, course_dir)
-    base = CourseRoot.create(workdir / "base", [assignment], course_dir)
-    base.generate(assignment)
-
+    root = CourseRoot.create(workdir / "course", [assignment], course_dir)
+    root.generate(assignment)
     students: list[tuple[str, Case | None, dict[str, str] | None]] = [
         (SOLUTION, None, {}), (BLANK, None, None),
-        *((student_id(c), c, c.answers) for c in catalogue),
+        *((c.student, c, c.answers) for c in catalogue),
     ]
-    workers = max(1, min(workers, len(students)))
-    roots = [base.copy(workdir / f"worker{i}") for i in range(workers)]
-    shares: list[list[str]] = [[] for _ in roots]
-    for i, (sid, _, answers) in enumerate(students):
-        roots[i % workers].submit(sid, assignment, base.student_notebooks(assignment, answers))
-        shares[i % workers].append(sid)
+    for sid, _, answers in students:
+        root.submit(sid, assignment, root.student_notebooks(assignment, answers))
 
     start = time.monotonic()
-    with ThreadPoolExecutor(workers) as pool:  # each worker is one `nbgrader autograde` process
-        list(pool.map(lambda r: _autograde(r, assignment), roots))
+    errors = _autograde(root, assignment, workers, progress)
     if progress:
-        print(f"autograded {len(students)} submissions of {assignment} with {workers} nbgrader "
-              f"processes in {time.monotonic() - start:.1f} s", file=sys.stderr)
-
-    grades: dict[str, dict[str, tuple[float, float]]] = {}
-    shown: dict[str, str] = {}
-    for root, sids in zip(roots, shares):
-        grades.update(root.grades(assignment))
-        shown.update({sid: shown_by_tests(root.path / "autograded" / sid / assignment) for sid in sids})
-    return [Outcome(sid, case, grades.get(sid, {}), shown.get(sid, "")) for sid, case, _ in students]
+        print(f"autograded {len(students)} submissions of {assignment} with {workers} workers "
+              f"in {time.monotonic() - start:.1f} s", file=sys.stderr)
+    grades = root.grades(assignment)
+    return [Outcome(sid, case, grades.get(sid, {}), shown_by_tests(root.path / "autograded" / sid / assignment),
+                    errors.get(sid, "")) for sid, case, _ in students]
 
 
 def shown_by_tests(folder: Path) -> str:
@@ -143,7 +132,7 @@ def shown_by_tests(folder: Path) -> str:
 
 def add_arguments(parser) -> None:
     parser.add_argument("assignment")
-    parser.add_argument("--workers", type=int, default=2, help="nbgrader processes at once (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="students at once (default 2)")
     cli.add_course_dir(parser)
 
 

@@ -1,15 +1,15 @@
-"""Grading is right: nbgrader autogrades the solution, a blank notebook and the
-catalogue of wrong answers (autograder/wrong_answers/) as expected."""
+"""Grading is right: the batch grader (nbgrader, in the sandbox) autogrades the solution, a blank
+notebook and the catalogue of wrong answers (autograder/wrong_answers/) as expected."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder import catalogue, cells
 from autograder.course_root import assignments, code_cells
-from autograder.runner import NbgraderError
 from autograder.wrong_answers import cases
 from tests.helpers import REPO
 
@@ -32,6 +32,7 @@ def _grade_cells(name):
     return code_cells(name, "grade")
 
 
+@pytest.mark.slow
 def test_solution_gets_full_marks(graded):
     name, by_student, _ = graded
     sol = by_student[catalogue.SOLUTION]
@@ -40,22 +41,20 @@ def test_solution_gets_full_marks(graded):
     assert sol.score == sol.max_score == sum(_grade_cells(name).values()), sol.lost
 
 
+@pytest.mark.slow
 def test_grade_cells_of_the_solution_show_no_result(graded):
     """nbgrader reads a grade cell's output as its score: a test cell must end without a value
     (nbgrader warns and, for now, gives full credit to any other output)."""
     name, _, workdir = graded
-    found = sorted(workdir.glob(f"worker*/autograded/{catalogue.SOLUTION}/{name}/*.ipynb"))
+    found = sorted(workdir.glob(f"course/autograded/{catalogue.SOLUTION}/{name}/*.ipynb"))
     assert found, f"no autograded notebooks of the solution of {name}"
-    shown = []
-    for path in found:
-        for cell in nbformat.read(path, as_version=4).cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade") and cell.cell_type == "code":
-                shown += [f"{path.stem}/{meta.get('grade_id')}: {o.get('data', {}).get('text/plain', '')[:80]}"
-                          for o in cell.get("outputs", []) if o.get("output_type") == "execute_result"]
+    shown = [f"{path.stem}/{grade_id}: {out.get('data', {}).get('text/plain', '')[:80]}" for path in found
+             for grade_id, out in cells.graded_outputs(nbformat.read(path, as_version=4))
+             if out.get("output_type") == "execute_result"]
     assert not shown, "grade cells that end with a value (end them with `;` or a statement):\n" + "\n".join(shown)
 
 
+@pytest.mark.slow
 def test_untouched_student_version_gets_zero(graded):
     _, by_student, _ = graded
     blank = by_student[catalogue.BLANK]
@@ -63,6 +62,7 @@ def test_untouched_student_version_gets_zero(graded):
     assert blank.score == 0, f"a blank notebook earned points in {[g for g, (s, _) in blank.grades.items() if s]}"
 
 
+@pytest.mark.slow
 def test_every_case_graded_as_expected(graded):
     """Each wrong answer loses points where it should; each alternative right answer keeps full marks."""
     _, by_student, _ = graded
@@ -84,32 +84,39 @@ def test_catalogue_covers_every_graded_item(name):
     assert answer_cells <= right_cells, f"answer cells without an alternative right answer: {answer_cells - right_cells}"
 
 
-class _FlakyRoot:
-    """A course root whose first `nbgrader autograde` fails for one student, as nbgrader reports it."""
+class _FlakyBatch:
+    """The batch grader, as the catalogue calls it, failing one student once (or every time)."""
 
     def __init__(self, retry_fails: bool):
         self.calls, self.retry_fails = [], retry_fails
 
-    def autograde(self, assignment, student=None):
-        self.calls.append(student)
-        if student is None or self.retry_fails:
-            err = NbgraderError("`nbgrader autograde` failed (exit 1)")
-            err.output = ("[AutogradeApp | ERROR] There was an error processing assignment "
-                          f"'{assignment}' for student 'bce_terms_swapped'\n")
-            raise err
+    def autograde_class(self, course_dir, assignment, students=None, **_):
+        from autograder.batch import ClassResult, StudentResult
+
+        self.calls.append(students)
+        names = students or ["solution", "bce_terms_swapped"]
+        fails = students is None or self.retry_fails
+        return ClassResult(assignment, {s: StudentResult(s, "error" if fails and s == "bce_terms_swapped" else "ok",
+                                                         "the kernel did not start" if fails else "") for s in names}, 1.0)
 
 
-def test_catalogue_grades_a_failed_student_again_once():
-    root = _FlakyRoot(retry_fails=False)
-    catalogue._autograde(root, "week2_loss_sgd")
-    assert root.calls == [None, "bce_terms_swapped"]
+def test_catalogue_grades_a_failed_student_again_once(monkeypatch):
+    flaky = _FlakyBatch(retry_fails=False)
+    monkeypatch.setattr(catalogue.batch, "autograde_class", flaky.autograde_class)
+    assert catalogue._autograde(catalogue.CourseRoot(Path("course")), "week2_loss_sgd", 2, False) == {}
+    assert flaky.calls == [None, ["bce_terms_swapped"]]
 
 
-def test_catalogue_raises_when_the_second_try_fails_too():
-    root = _FlakyRoot(retry_fails=True)
-    with pytest.raises(NbgraderError):
-        catalogue._autograde(root, "week2_loss_sgd")
-    assert root.calls == [None, "bce_terms_swapped"]
+def test_catalogue_reports_a_student_the_second_try_cannot_grade(monkeypatch):
+    flaky = _FlakyBatch(retry_fails=True)
+    monkeypatch.setattr(catalogue.batch, "autograde_class", flaky.autograde_class)
+    errors = catalogue._autograde(catalogue.CourseRoot(Path("course")), "week2_loss_sgd", 2, False)
+    assert errors == {"bce_terms_swapped": "the kernel did not start"}
+    assert flaky.calls == [None, ["bce_terms_swapped"]]
+    case = next(c for c in cases("week2_loss_sgd") if c.kind == "wrong")
+    lost_everything = catalogue.Outcome(case.student, case, {g: (0.0, 1.0) for g in case.loses}, "",
+                                        errors["bce_terms_swapped"])
+    assert lost_everything.problem() == "not graded: the kernel did not start", "zero points must not pass as a catch"
 
 
 def test_a_wrong_answer_must_show_its_hint(tmp_path):
