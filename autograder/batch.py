@@ -161,10 +161,11 @@ def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
 def check_sandbox() -> None:
     """Raise :class:`~autograder.sandbox.SandboxError`, saying what to do, unless kernels can run in
     the sandbox here."""
-    problem = sandboxing.probe()
-    if problem:
-        raise sandboxing.SandboxError(f"Cannot sandbox student code: {problem} Or grade without the sandbox, "
-                                      "knowingly: sandbox=False / `python -m autograder autograde --no-sandbox`.")
+    try:
+        sandboxing.require()
+    except sandboxing.SandboxError as err:
+        raise sandboxing.SandboxError(f"{err} Or grade without the sandbox, knowingly: sandbox=False / "
+                                      "`python -m autograder autograde --no-sandbox`.") from None
 
 
 # ---------------------------------------------------------------------------
