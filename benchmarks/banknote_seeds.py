@@ -24,11 +24,13 @@ import matplotlib
 matplotlib.use("Agg")
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 
+from autograder import cells as nbcells  # noqa: E402
+from autograder.course_root import source_notebook  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = REPO / "source" / "week1_banknote_fcnn" / "02_banknote_fcnn.ipynb"
+ASSIGNMENT, NOTEBOOK = "week1_banknote_fcnn", "02_banknote_fcnn"
 LAST = "evaluate"  # the answer cell that measures both test accuracies
 LOGISTIC_RANGE, FCNN_MIN = (0.70, 0.76), 0.85
 
@@ -38,7 +40,7 @@ def run(seed: int) -> dict:
 
     import course
 
-    cells = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
+    cells = [c for c in source_notebook(ASSIGNMENT, NOTEBOOK, REPO).cells if c.cell_type == "code"]
     setup = course.setup
     course.setup = functools.partial(setup, seed, quiet=True)
     ns: dict = {"__name__": "__main__"}
@@ -51,7 +53,7 @@ def run(seed: int) -> dict:
                 if f"{name} = " in cell.source:
                     seconds[name] = time.perf_counter() - start
             plt.close("all")
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == LAST:
+            if nbcells.meta(cell).get("grade_id") == LAST:
                 break
     finally:
         course.setup = setup
