@@ -84,7 +84,7 @@ lab: $(LAB_STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=release $(ALLOW_ROOT)
 
 test: system $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadscope --nbmake tests source
+	$(PY) -m pytest -n 2 --dist loadscope --no-loadscope-reorder --nbmake tests source
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m "not slow" tests

@@ -1,7 +1,10 @@
-"""Shared test set-up: Keras on torch, plots without a screen, and this repository as the course root."""
+"""Shared test set-up: Keras on torch, plots without a screen, this repository as the course root,
+and the order in which `make test`'s two pytest-xdist workers take the tests."""
 from __future__ import annotations
 
 import os
+
+import pytest
 
 from tests.helpers import REPO
 
@@ -14,3 +17,30 @@ def pytest_configure(config):
     # The instructor's commands work on the course root they are run in (or --course-dir); the
     # tests' course is this repository, wherever pytest was started.
     os.chdir(REPO)
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The unit of work of pytest-xdist's ``--dist loadscope`` (`make test`): a test's class, or its
+    module.  A scope's tests run on one worker, so its class and module fixtures are built once."""
+    return nodeid.rsplit("::", 1)[0]
+
+
+def _slow(item: pytest.Item) -> bool:
+    """Marked slow, or not a Python test at all (nbmake's executed notebooks)."""
+    return item.get_closest_marker("slow") is not None or not isinstance(item, pytest.Function)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering (by fixture parameters)
+def pytest_collection_modifyitems(config, items):
+    """Put the scopes with slow tests first, each scope's tests together and in their own order.
+    A worker takes the next scope whenever it is free, in this order: so the long scopes start
+    early, and the unit tests, seconds in all, fill the gaps at the end."""
+    scopes = [xdist_scope(item.nodeid) for item in items]
+    first: dict[str, int] = {}
+    slow: set[str] = set()
+    for i, (item, scope) in enumerate(zip(items, scopes)):
+        first.setdefault(scope, i)
+        if _slow(item):
+            slow.add(scope)
+    order = {id(item): (scope not in slow, first[scope], i) for i, (item, scope) in enumerate(zip(items, scopes))}
+    items.sort(key=lambda item: order[id(item)])

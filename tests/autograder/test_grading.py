@@ -16,61 +16,67 @@ from tests.helpers import REPO
 ASSIGNMENTS = assignments()
 
 
-# `make test` runs pytest-xdist with --dist loadscope: this module's tests stay on one
-# worker, so each assignment's catalogue is autograded once.
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def graded(request, tmp_path_factory):
-    """Every catalogue case of one assignment, autograded by nbgrader (once per assignment):
-    (assignment, outcome by student, the folder it was graded in)."""
-    name = request.param
-    workdir = tmp_path_factory.mktemp(name)
-    outcomes = catalogue.grade(name, workdir, workers=2, progress=False, course_dir=REPO)
-    return name, {o.student: o for o in outcomes}, workdir
-
-
 def _grade_cells(name):
     return code_cells(name, "grade")
 
 
-@pytest.mark.slow
-def test_solution_gets_full_marks(graded):
-    name, by_student, _ = graded
-    sol = by_student[catalogue.SOLUTION]
-    assert sol.grades, "the solution was not graded"
-    assert set(sol.grades) == set(_grade_cells(name)), "every grade cell should be graded"
-    assert sol.score == sol.max_score == sum(_grade_cells(name).values()), sol.lost
+class Catalogue:
+    """The slow tests of one assignment's catalogue.  Each assignment gets a class of its own
+    (below), whose fixture autogrades the catalogue once: `make test` runs pytest-xdist with
+    --dist loadscope, which keeps a class's tests on one worker and lets the other worker grade
+    another assignment's catalogue at the same time (tests/test_scopes.py checks it)."""
+
+    assignment: str
+
+    @pytest.fixture(scope="class")
+    def graded(self, tmp_path_factory):
+        """Every catalogue case of the assignment, autograded by nbgrader:
+        (assignment, outcome by student, the folder it was graded in)."""
+        name = self.assignment
+        workdir = tmp_path_factory.mktemp(name)
+        outcomes = catalogue.grade(name, workdir, workers=2, progress=False, course_dir=REPO)
+        return name, {o.student: o for o in outcomes}, workdir
+
+    @pytest.mark.slow
+    def test_solution_gets_full_marks(self, graded):
+        name, by_student, _ = graded
+        sol = by_student[catalogue.SOLUTION]
+        assert sol.grades, "the solution was not graded"
+        assert set(sol.grades) == set(_grade_cells(name)), "every grade cell should be graded"
+        assert sol.score == sol.max_score == sum(_grade_cells(name).values()), sol.lost
+
+    @pytest.mark.slow
+    def test_grade_cells_of_the_solution_show_no_result(self, graded):
+        """nbgrader reads a grade cell's output as its score: a test cell must end without a value
+        (nbgrader warns and, for now, gives full credit to any other output)."""
+        name, _, workdir = graded
+        found = sorted(workdir.glob(f"course/autograded/{catalogue.SOLUTION}/{name}/*.ipynb"))
+        assert found, f"no autograded notebooks of the solution of {name}"
+        shown = [f"{path.stem}/{grade_id}: {out.get('data', {}).get('text/plain', '')[:80]}" for path in found
+                 for grade_id, out in cells.graded_outputs(nbformat.read(path, as_version=4))
+                 if out.get("output_type") == "execute_result"]
+        assert not shown, "grade cells that end with a value (end them with `;` or a statement):\n" + "\n".join(shown)
+
+    @pytest.mark.slow
+    def test_untouched_student_version_gets_zero(self, graded):
+        _, by_student, _ = graded
+        blank = by_student[catalogue.BLANK]
+        assert blank.grades and blank.max_score > 0
+        assert blank.score == 0, f"a blank notebook earned points in {[g for g, (s, _) in blank.grades.items() if s]}"
+
+    @pytest.mark.slow
+    def test_every_case_graded_as_expected(self, graded):
+        """Each wrong answer loses points where it should; each alternative right answer keeps full marks."""
+        _, by_student, _ = graded
+        problems = [f"{o.student}: {o.problem()}" for o in by_student.values() if o.problem()]
+        assert not problems, "\n".join(problems)
+        for o in by_student.values():
+            if o.case and o.case.kind == "wrong":
+                assert o.score < o.max_score
 
 
-@pytest.mark.slow
-def test_grade_cells_of_the_solution_show_no_result(graded):
-    """nbgrader reads a grade cell's output as its score: a test cell must end without a value
-    (nbgrader warns and, for now, gives full credit to any other output)."""
-    name, _, workdir = graded
-    found = sorted(workdir.glob(f"course/autograded/{catalogue.SOLUTION}/{name}/*.ipynb"))
-    assert found, f"no autograded notebooks of the solution of {name}"
-    shown = [f"{path.stem}/{grade_id}: {out.get('data', {}).get('text/plain', '')[:80]}" for path in found
-             for grade_id, out in cells.graded_outputs(nbformat.read(path, as_version=4))
-             if out.get("output_type") == "execute_result"]
-    assert not shown, "grade cells that end with a value (end them with `;` or a statement):\n" + "\n".join(shown)
-
-
-@pytest.mark.slow
-def test_untouched_student_version_gets_zero(graded):
-    _, by_student, _ = graded
-    blank = by_student[catalogue.BLANK]
-    assert blank.grades and blank.max_score > 0
-    assert blank.score == 0, f"a blank notebook earned points in {[g for g, (s, _) in blank.grades.items() if s]}"
-
-
-@pytest.mark.slow
-def test_every_case_graded_as_expected(graded):
-    """Each wrong answer loses points where it should; each alternative right answer keeps full marks."""
-    _, by_student, _ = graded
-    problems = [f"{o.student}: {o.problem()}" for o in by_student.values() if o.problem()]
-    assert not problems, "\n".join(problems)
-    for o in by_student.values():
-        if o.case and o.case.kind == "wrong":
-            assert o.score < o.max_score
+for _name in ASSIGNMENTS:  # TestCatalogue_week1_forward_pass, ...: one class (one xdist scope) per assignment
+    globals()[f"TestCatalogue_{_name}"] = type(f"TestCatalogue_{_name}", (Catalogue,), {"assignment": _name})
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)

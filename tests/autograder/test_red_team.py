@@ -79,15 +79,6 @@ class Listener:
         self.sock.close()
 
 
-@pytest.fixture(scope="module", params=["cold", "warm"] if sandbox.warm_kernels_possible() else ["cold"])
-def graded(request, tmp_path_factory):
-    if not sandbox.available():
-        pytest.fail(f"the sandbox cannot run here: {sandbox.probe()}")
-    with sandbox.WarmKernels(LIMITS) if request.param == "warm" else contextlib.nullcontext() as warm:
-        assert warm is None or warm.socket, f"the warm-kernel server did not start: {warm.problem}"
-        yield from _graded(tmp_path_factory, warm)
-
-
 def _graded(tmp_path_factory, warm):
     tmp = tmp_path_factory.mktemp("red_team")
     root = CourseRoot.create(tmp / "course", [ASSIGNMENT])
@@ -152,99 +143,108 @@ def test_bubblewrap_is_installed():
     assert sandbox.available(), f"{sandbox.probe()}"
 
 
-def test_autograde_run_completes(graded):
-    log = graded["log"]
-    causes = [line for line in log.splitlines() if "error processing" in line or re.search(r"(Error|Exception)\b", line)]
-    assert graded["code"] == 0, "nbgrader autograde failed:\n" + "\n".join(causes[-40:]) + "\n...\n" + log[-3000:]
-    students = {"solution", "blank", *(a.student for a in graded["attacks"])}
-    missing = students - set(graded["grades"])
-    assert not missing, f"students without grades: {missing}"
-    assert all(graded["grades"][s] for s in students), "every student should have graded cells"
-    print(f"\nred team: {len(students)} students autograded in {graded['seconds']:.1f} s")
+class RedTeam:
+    """Every check of one graded run.  The run is a class fixture, and each way of starting the
+    kernels gets a class of its own (below): `make test` runs pytest-xdist with --dist loadscope,
+    which keeps a class's tests on one worker, so the cold and the warm run can go side by side."""
+
+    kernels: str  # "cold" (each kernel a new Python) or "warm" (forks of sandbox.WarmKernels)
+
+    @pytest.fixture(scope="class")
+    def graded(self, tmp_path_factory):
+        if not sandbox.available():
+            pytest.fail(f"the sandbox cannot run here: {sandbox.probe()}")
+        with sandbox.WarmKernels(LIMITS) if self.kernels == "warm" else contextlib.nullcontext() as warm:
+            assert warm is None or warm.socket, f"the warm-kernel server did not start: {warm.problem}"
+            yield from _graded(tmp_path_factory, warm)
+
+    def test_autograde_run_completes(self, graded):
+        log = graded["log"]
+        causes = [line for line in log.splitlines() if "error processing" in line or re.search(r"(Error|Exception)\b", line)]
+        assert graded["code"] == 0, "nbgrader autograde failed:\n" + "\n".join(causes[-40:]) + "\n...\n" + log[-3000:]
+        students = {"solution", "blank", *(a.student for a in graded["attacks"])}
+        missing = students - set(graded["grades"])
+        assert not missing, f"students without grades: {missing}"
+        assert all(graded["grades"][s] for s in students), "every student should have graded cells"
+        print(f"\nred team: {len(students)} students autograded in {graded['seconds']:.1f} s")
+
+    def test_honest_students_graded_as_without_hostile_ones(self, graded):
+        cells = code_cells(ASSIGNMENT, "grade")
+        sol, blank = graded["grades"]["solution"], graded["grades"]["blank"]
+        assert {g: s for g, (s, _) in sol.items()} == cells, "the correct student must get full marks"
+        assert all(s == 0 for s, _ in blank.values()), f"the blank student must get 0: {blank}"
+
+    @pytest.mark.parametrize("attack", red_team.attacks(), ids=lambda a: a.name)
+    def test_attack_graded_as_expected(self, graded, attack):
+        grades = graded["grades"][attack.student]
+        cells = code_cells(ASSIGNMENT, "grade")
+        want = {g: (0.0 if g in attack.loses else float(p)) for g, p in cells.items()}
+        got = {g: s for g, (s, _) in grades.items()}
+        wrong = {g: (got.get(g), want[g]) for g in cells if got.get(g) != want[g]}
+        nb = _autograded(graded["root"], attack.student)
+        assert not wrong, (f"{attack.name} ({attack.attacks}): grade cells (got, expected): {wrong}\n"
+                           f"outputs:\n{_outputs_text(nb)[-3000:]}")
+
+    def test_nothing_leaked_into_outputs(self, graded):
+        root = graded["root"]
+        for attack in graded["attacks"]:
+            text = _outputs_text(_autograded(root, attack.student))
+            assert "LEAKED" not in text, f"{attack.name} leaked something:\n{text[:2000]}"
+            assert "TOP-SECRET" not in text
+            assert "SQLite format" not in text
+        log = graded["log"]
+        assert "LEAKED" not in log and "TOP-SECRET" not in log
+
+    def test_files_outside_unchanged(self, graded):
+        root, before = graded["root"], graded["before"]
+        after = {k: sha256(p) for k, p in graded["watched"].items() if p.exists()}
+        assert after == before, "a file outside the working copy changed"
+        venv_site = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+        for p in (venv_site / "sitecustomize.py", root.path / "source" / "pwned.txt", root.path.parent / "pwned_outside.txt",
+                  REPO / "course" / "pwned.py", Path("/tmp/pwned_by_student.txt")):
+            assert not p.exists(), f"a student wrote {p}"
+        other = _autograded(root, "solution")  # the victim of `other_student`, still intact and graded
+        assert len(other.cells) > 10
+
+    def test_no_network_connection(self, graded):
+        assert graded["listener"].connections == [], f"a student reached the host: {graded['listener'].connections}"
+
+    def test_no_file_bigger_than_the_limit(self, graded):
+        limit = LIMITS.file_size_mb * MB
+        big = [p for p in graded["root"].path.rglob("*") if p.is_file() and p.stat().st_size > limit]
+        assert not big, f"files over {LIMITS.file_size_mb} MB: {big}"
+        left = list(graded["private_tmp"].iterdir())
+        assert not left, f"private sandbox folders left behind: {left}"
+
+    def test_output_is_capped(self, graded):
+        path = graded["root"].path / "autograded" / "huge_output" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+        assert path.stat().st_size < 2 * LIMITS.output_mb * MB, f"{path.stat().st_size / MB:.1f} MB of output kept"
+        assert "Output limit" in _outputs_text(_autograded(graded["root"], "huge_output"))
+
+    @pytest.mark.parametrize("name, words", [("fork_bomb", "processes"), ("memory_hog", "memory"),
+                                             ("stubborn_loop", "did not stop"), ("disk_fill", "wrote more than"),
+                                             ("exit_calls", "exited")])
+    def test_killed_kernels_explain_why(self, graded, name, words):
+        text = _outputs_text(_autograded(graded["root"], name))
+        assert "KernelDied" in text and words in text, text[-2000:]
+
+    @pytest.mark.parametrize("name", ["monkeypatch_numpy", "monkeypatch_feedback", "patch_internals",
+                                      "tamper_during_test"])
+    def test_tampering_is_reported(self, graded, name):
+        text = _outputs_text(_autograded(graded["root"], name))
+        assert "grading helpers were modified by your code" in text, text[-2000:]
+
+    def test_no_stray_processes_and_machine_responsive(self, graded):
+        root = graded["root"].path
+        deadline = time.monotonic() + 10
+        while _sandbox_processes(root) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _sandbox_processes(root), [p.info for p in _sandbox_processes(root)]
+        start = time.monotonic()
+        subprocess.run([sys.executable, "-c", "pass"], check=True, timeout=30)
+        assert time.monotonic() - start < 5, "the machine is sluggish after the run"
+        assert psutil.virtual_memory().available > 512 * MB
 
 
-def test_honest_students_graded_as_without_hostile_ones(graded):
-    cells = code_cells(ASSIGNMENT, "grade")
-    sol, blank = graded["grades"]["solution"], graded["grades"]["blank"]
-    assert {g: s for g, (s, _) in sol.items()} == cells, "the correct student must get full marks"
-    assert all(s == 0 for s, _ in blank.values()), f"the blank student must get 0: {blank}"
-
-
-@pytest.mark.parametrize("attack", red_team.attacks(), ids=lambda a: a.name)
-def test_attack_graded_as_expected(graded, attack):
-    grades = graded["grades"][attack.student]
-    cells = code_cells(ASSIGNMENT, "grade")
-    want = {g: (0.0 if g in attack.loses else float(p)) for g, p in cells.items()}
-    got = {g: s for g, (s, _) in grades.items()}
-    wrong = {g: (got.get(g), want[g]) for g in cells if got.get(g) != want[g]}
-    nb = _autograded(graded["root"], attack.student)
-    assert not wrong, (f"{attack.name} ({attack.attacks}): grade cells (got, expected): {wrong}\n"
-                       f"outputs:\n{_outputs_text(nb)[-3000:]}")
-
-
-def test_nothing_leaked_into_outputs(graded):
-    root = graded["root"]
-    for attack in graded["attacks"]:
-        text = _outputs_text(_autograded(root, attack.student))
-        assert "LEAKED" not in text, f"{attack.name} leaked something:\n{text[:2000]}"
-        assert "TOP-SECRET" not in text
-        assert "SQLite format" not in text
-    log = graded["log"]
-    assert "LEAKED" not in log and "TOP-SECRET" not in log
-
-
-def test_files_outside_unchanged(graded):
-    root, before = graded["root"], graded["before"]
-    after = {k: sha256(p) for k, p in graded["watched"].items() if p.exists()}
-    assert after == before, "a file outside the working copy changed"
-    venv_site = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
-    for p in (venv_site / "sitecustomize.py", root.path / "source" / "pwned.txt", root.path.parent / "pwned_outside.txt",
-              REPO / "course" / "pwned.py", Path("/tmp/pwned_by_student.txt")):
-        assert not p.exists(), f"a student wrote {p}"
-    other = _autograded(root, "solution")  # the victim of `other_student`, still intact and graded
-    assert len(other.cells) > 10
-
-
-def test_no_network_connection(graded):
-    assert graded["listener"].connections == [], f"a student reached the host: {graded['listener'].connections}"
-
-
-def test_no_file_bigger_than_the_limit(graded):
-    limit = LIMITS.file_size_mb * MB
-    big = [p for p in graded["root"].path.rglob("*") if p.is_file() and p.stat().st_size > limit]
-    assert not big, f"files over {LIMITS.file_size_mb} MB: {big}"
-    left = list(graded["private_tmp"].iterdir())
-    assert not left, f"private sandbox folders left behind: {left}"
-
-
-def test_output_is_capped(graded):
-    path = graded["root"].path / "autograded" / "huge_output" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
-    assert path.stat().st_size < 2 * LIMITS.output_mb * MB, f"{path.stat().st_size / MB:.1f} MB of output kept"
-    assert "Output limit" in _outputs_text(_autograded(graded["root"], "huge_output"))
-
-
-@pytest.mark.parametrize("name, words", [("fork_bomb", "processes"), ("memory_hog", "memory"),
-                                         ("stubborn_loop", "did not stop"), ("disk_fill", "wrote more than"),
-                                         ("exit_calls", "exited")])
-def test_killed_kernels_explain_why(graded, name, words):
-    text = _outputs_text(_autograded(graded["root"], name))
-    assert "KernelDied" in text and words in text, text[-2000:]
-
-
-@pytest.mark.parametrize("name", ["monkeypatch_numpy", "monkeypatch_feedback", "patch_internals",
-                                  "tamper_during_test"])
-def test_tampering_is_reported(graded, name):
-    text = _outputs_text(_autograded(graded["root"], name))
-    assert "grading helpers were modified by your code" in text, text[-2000:]
-
-
-def test_no_stray_processes_and_machine_responsive(graded):
-    root = graded["root"].path
-    deadline = time.monotonic() + 10
-    while _sandbox_processes(root) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not _sandbox_processes(root), [p.info for p in _sandbox_processes(root)]
-    start = time.monotonic()
-    subprocess.run([sys.executable, "-c", "pass"], check=True, timeout=30)
-    assert time.monotonic() - start < 5, "the machine is sluggish after the run"
-    assert psutil.virtual_memory().available > 512 * MB
+for _kernels in ["cold", "warm"] if sandbox.warm_kernels_possible() else ["cold"]:  # warm kernels: as root only
+    globals()[f"TestRedTeam_{_kernels}"] = type(f"TestRedTeam_{_kernels}", (RedTeam,), {"kernels": _kernels})
