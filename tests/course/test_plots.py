@@ -74,13 +74,25 @@ from course.plots import compare_histories, plot_class_balance, plot_confusion_m
 def test_plot_digits_titles_mark_mistakes_in_red():
     images = np.random.default_rng(0).integers(0, 256, (3, 784)).astype(np.uint8)
     fig = plot_digits(images, [1, 2, 3], predicted=[1, 7, 3], ncols=2)
-    axes = fig.axes
-    assert len(axes) == 4 and not axes[3].images  # 3 images on a 2x2 grid, the last one empty
-    assert axes[0].get_images()[0].get_array().shape == (28, 28)
-    titles = [ax.get_title() for ax in axes[:3]]
-    assert titles[1] == "true 2\npred. 7" and axes[1].title.get_color() == "tab:red"
-    assert axes[0].title.get_color() == "black"
+    (ax,) = fig.axes                  # one picture: a 2 x 2 grid of images, the last slot empty
+    grid = ax.get_images()[0].get_array()
+    rows, cols = grid.shape[0] // 2, grid.shape[1] // 2
+    tiles = [grid[r * rows:(r + 1) * rows, c * cols:(c + 1) * cols] for r in range(2) for c in range(2)]
+    for tile, image in zip(tiles, images):  # each image, scaled to 0..1, somewhere in its own slot
+        scaled = (image.reshape(28, 28) - image.min()) / (image.max() - image.min())
+        found = [(i, j) for i in range(tile.shape[0] - 27) for j in range(tile.shape[1] - 27)
+                 if np.allclose(tile[i:i + 28, j:j + 28], scaled)]
+        assert len(found) == 1
+    assert not tiles[3].any()
+    titles = [(t.get_text(), t.get_color()) for t in ax.texts]
+    assert titles == [("true 1\npred. 1", "black"), ("true 2\npred. 7", "tab:red"), ("true 3\npred. 3", "black")]
+    for (r, c), t in zip([(0, 0), (0, 1), (1, 0)], ax.texts):  # each title above its own image
+        x, y = t.get_position()
+        assert c * cols < x < (c + 1) * cols and r * rows <= y < r * rows + rows - 28
     plt.close(fig)
+    labelled = plot_digits(images[:2], [4, 5], title="two")
+    assert [t.get_text() for t in labelled.axes[0].texts] == ["4", "5"] and labelled._suptitle.get_text() == "two"
+    plt.close(labelled)
     with pytest.raises(ValueError, match="at least one image"):
         plot_digits(np.zeros((0, 28, 28)), [])
 
