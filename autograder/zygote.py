@@ -4,8 +4,9 @@
 sqlalchemy, ...) before it grades anything: more than a small notebook takes.  Batch grading
 starts one such command per student and assignment, so that one student's crash or time-out
 cannot touch another's grading.  The zygote keeps that isolation and drops the import: it is
-one long-lived process (per grading process) that imports nbgrader once and listens on a unix
-socket in a private folder; for each request it forks a child that
+one long-lived process (per grading process) that imports nbgrader once, builds nbformat's
+notebook validators (:func:`warm_validators`) and listens on a unix socket in a private folder;
+for each request it forks a child that
 
 * starts a session of its own (killed as a whole, with its kernels, on time-out),
 * sends its pid back, redirects its output to the request's log file, changes to the
@@ -41,9 +42,24 @@ class ZygoteError(RuntimeError):
 # ---------------------------------------------------------------------------------------------
 # the zygote process
 
+def warm_validators() -> list[tuple]:
+    """Build nbformat's notebook validator for every minor version of format 4, here, once.
+
+    nbgrader validates every notebook it reads; the first validation in a process compiles the
+    JSON schema into Python (fastjsonschema: about 60 ms of CPU), which every fork would do
+    again.  Returns the keys of nbformat's validator cache, as nbformat made them."""
+    import nbformat.v4
+    from nbformat import validator
+
+    for minor in range(nbformat.v4.nbformat_minor + 1):
+        validator.get_validator(version=4, version_minor=minor)
+    return list(validator.validators)
+
+
 def _serve(path: str) -> None:
     for name in PRELOAD:
         __import__(name)
+    warm_validators()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
