@@ -79,8 +79,9 @@ def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None,
     spec = {
         # -I: not the notebook's folder (the wrapper's cwd, the student's files) on sys.path, so a
         # submitted autograder/ package cannot stand in for the wrapper, which runs outside the sandbox
+        # IPython's input history: no use to a grading kernel, and an SQLite write after every cell
         "argv": [sys.executable, "-I", "-m", "autograder.sandbox.kernel", "--limits", limits.to_json(),
-                 "{connection_file}"],
+                 "{connection_file}", "--HistoryManager.enabled=False"],
         "display_name": "Python 3 (course sandbox)",
         "language": "python",
         "interrupt_mode": "signal",

@@ -149,7 +149,7 @@ def test_nbgrader_args_write_a_kernel_spec(tmp_path):
 
     spec = json.loads((tmp_path / "kernels" / "course-sandbox" / "kernel.json").read_text())
     assert spec["argv"][:4] == [sys.executable, "-I", "-m", "autograder.sandbox.kernel"]
-    assert spec["argv"][-1] == "{connection_file}"
+    assert spec["argv"][6:] == ["{connection_file}", "--HistoryManager.enabled=False"]
     assert sandbox.Limits.from_json(spec["argv"][5]).cpu_seconds == 77
 
 
@@ -189,6 +189,14 @@ def test_kernel_computes(kernel):
     assert kernel.value("__import__('numpy').arange(4).sum().item()") == 6
     status, text, _ = kernel.run("import course; from course.feedback import check; check('x', 1.0, 1.0); print('ok')")
     assert status == "ok" and "ok" in text
+
+
+@pytest.mark.slow
+def test_no_input_history_is_written(kernel):
+    """IPython's input history, an SQLite write after every cell, is off in grading kernels; the
+    session's own inputs (``In``) are still there."""
+    assert kernel.value("get_ipython().history_manager.enabled") is False
+    assert kernel.value("sum('history_manager' in cell for cell in In)") >= 1
 
 
 @pytest.mark.slow
