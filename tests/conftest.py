@@ -40,12 +40,9 @@ def pytest_collection_modifyitems(config, items):
     """Put the scopes with slow tests first, each scope's tests together and in their own order.
     A worker takes the next scope whenever it is free, in this order: so the long scopes start
     early, and the unit tests, seconds in all, fill the gaps at the end."""
-    scopes = [xdist_scope(item.nodeid) for item in items]
-    first: dict[str, int] = {}
-    slow: set[str] = set()
-    for i, (item, scope) in enumerate(zip(items, scopes)):
-        first.setdefault(scope, i)
-        if _slow(item):
-            slow.add(scope)
-    order = {id(item): (scope not in slow, first[scope], i) for i, (item, scope) in enumerate(zip(items, scopes))}
-    items.sort(key=lambda item: order[id(item)])
+    by_scope: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        by_scope.setdefault(xdist_scope(item.nodeid), []).append(item)
+    groups = list(by_scope.values())
+    items[:] = [item for slow in (True, False) for group in groups if any(map(_slow, group)) == slow
+                for item in group]

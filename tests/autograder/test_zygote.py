@@ -17,6 +17,7 @@ import pytest
 from autograder import zygote
 from autograder.runner import kill_tree, nbgrader_env, run_nbgrader
 
+# The tests marked slow start the fork server and nbgrader in it.
 
 # a course config is Python that nbgrader runs at start-up: it reports where and how it runs
 SPY = textwrap.dedent("""
@@ -42,7 +43,7 @@ def _env(**extra) -> dict:
     return {"PATH": nbgrader_env()["PATH"], "ZYGOTE_TEST": "yes", **extra}
 
 
-@pytest.mark.slow  # starts the fork server and nbgrader in it
+@pytest.mark.slow
 def test_a_run_has_its_own_folder_environment_session_and_log(course):
     code, log, timed_out = zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=kill_tree)
     seen = json.loads((course / "seen.json").read_text())
@@ -54,7 +55,7 @@ def test_a_run_has_its_own_folder_environment_session_and_log(course):
     assert seen["argv"][1:] == ["-m", "nbgrader", "db", "student", "list"]
 
 
-@pytest.mark.slow  # starts the fork server and nbgrader in it
+@pytest.mark.slow
 def test_the_zygote_is_started_once_and_reused(course):
     zygote.run(["db", "student", "list"], course, _env(), 120, on_timeout=kill_tree)
     first = zygote._zygote[0].pid
@@ -64,14 +65,14 @@ def test_the_zygote_is_started_once_and_reused(course):
     assert json.loads((course / "seen.json").read_text())["pid"] != first
 
 
-@pytest.mark.slow  # starts the fork server and nbgrader in it
+@pytest.mark.slow
 def test_exit_code_and_error_of_a_failing_run(course):
     code, log, timed_out = run_nbgrader(["autograde", "no_such_assignment"], course, _env(), 120)
     assert code != 0 and not timed_out
     assert "no_such_assignment" in log
 
 
-@pytest.mark.slow  # starts the fork server and nbgrader in it
+@pytest.mark.slow
 def test_a_hanging_run_is_killed_with_its_children(course):
     start = time.monotonic()
     code, log, timed_out = zygote.run(["db", "student", "list"], course, _env(SPY_HANG="1"), 5,
@@ -85,7 +86,7 @@ def test_a_hanging_run_is_killed_with_its_children(course):
     assert not sleepers, "a child of the killed run survived"
 
 
-@pytest.mark.slow  # starts the fork server and nbgrader in it
+@pytest.mark.slow
 def test_the_zygote_ends_with_the_process_that_started_it(course):
     script = ("import sys; from autograder import zygote; from autograder.runner import kill_tree; "
               f"zygote.run(['db', 'student', 'list'], {str(course)!r}, {{'PATH': {_env()['PATH']!r}}}, 120, "
@@ -98,7 +99,7 @@ def test_the_zygote_ends_with_the_process_that_started_it(course):
         time.sleep(0.1)
 
 
-@pytest.mark.slow  # starts the fork server and nbgrader in it
+@pytest.mark.slow
 def test_without_the_zygote_nbgrader_is_a_new_process(course, monkeypatch):
     monkeypatch.setenv("COURSE_AUTOGRADE_FORK", "0")
     before = zygote._zygote
