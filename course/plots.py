@@ -196,7 +196,7 @@ def plot_digits(
 
     The grid is one picture in one set of axes (each image scaled to its own range, as
     ``imshow`` would), with the titles written above the images: twenty axes of their own
-    would take matplotlib about ten times as long to draw.
+    take matplotlib four to five times as long to build and save (0.8-1.3 s against 0.2-0.3 s).
     """
     import matplotlib.pyplot as plt
 
