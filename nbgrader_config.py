@@ -44,11 +44,31 @@ c.GenerateAssignment.preprocessors = [
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Autograding: a cell that runs for more than 2 minutes is stopped (an
-# infinite loop must not hold up the class); the kernel is the course's Python.
+# Autograding runs student code, so every path that autogrades (`nbgrader autograde`, with or
+# without --student, the Formgrader's Autograde button, `python -m autograder autograde`) runs
+# each kernel in the course's bubblewrap sandbox: nbgrader's own steps, with Execute replaced by
+# the course's SandboxedExecute (autograder/preprocessors.py; the sandbox: autograder/sandbox/).
+# Without bubblewrap (`apt-get install bubblewrap`) grading refuses and says so.  To grade
+# without the sandbox, knowingly (student code then runs with your rights):
+#     c.SandboxedExecute.sandbox = False
+c.Autograde.autograde_preprocessors = [
+    "autograder.preprocessors.SandboxedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# What one student's kernel may use; the defaults (autograder/sandbox/limits.py) are 2 GiB of
+# memory, 900 CPU-seconds, 512 processes, 100 MB per file, 20 MB of output and 900 s per notebook.
+# For example: c.SandboxedExecute.limits = {"memory_mb": 4096}
+c.SandboxedExecute.limits = {}
+
+# A cell that runs for more than 2 minutes is stopped (an infinite loop must not hold up the
+# class).
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
-c.Execute.kernel_name = "python3"
 
 # A student who deletes a locked test cell is still tested: nbgrader puts the
 # instructor's cell back (from the gradebook) and runs it.

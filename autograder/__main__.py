@@ -32,7 +32,9 @@ course's environment; `nbgrader COMMAND --help` for options):
   6. collect              nbgrader collect ASSIGNMENT
   7. autograde            python -m autograder autograde ASSIGNMENT --workers N
                           (nbgrader autograde ASSIGNMENT --student=ID --force per student, side by
-                          side, in a sandbox; one student at a time: nbgrader autograde ASSIGNMENT)
+                          side); nbgrader autograde ASSIGNMENT and the Formgrader's Autograde
+                          button grade one student at a time.  Every path runs each kernel in
+                          the sandbox (nbgrader_config.py), or refuses to grade without bubblewrap
   8. manual grading       nbgrader formgrader (JupyterLab's Formgrader tab): written answers, and
                           the submissions flagged by step 7
   9. feedback             nbgrader generate_feedback ASSIGNMENT

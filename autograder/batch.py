@@ -75,7 +75,7 @@ class Task:
     submission: dict[str, bytes]       # files to grade, by path relative to submitted/<student>/<assignment>/
     timeout: float                     # wall-clock seconds for the whole nbgrader run
     sandbox: bool = False
-    limits: sandboxing.Limits | None = None  # None: the sandbox's defaults
+    limits: sandboxing.Limits | None = None  # None: SandboxedExecute.limits of the course's nbgrader_config.py
     student_info: dict = field(default_factory=dict)  # first_name, last_name, email, lms_user_id
     warm: str | None = None            # socket of a sandbox.WarmKernels server (kernels start warm), if any
 
@@ -126,6 +126,8 @@ def grade_one(task: Task) -> TaskResult:
             extra_args, extra_env = sandboxing.nbgrader_args(task.limits, workdir=root, warm=task.warm)
             args += list(extra_args)
             env.update(extra_env)
+        else:
+            args.append("--SandboxedExecute.sandbox=False")
 
         code, log, timed_out = run_nbgrader(args, root, env, task.timeout)
         if timed_out:
@@ -158,14 +160,20 @@ def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-def check_sandbox() -> None:
+def check_sandbox(settings: CourseSettings | None = None) -> None:
     """Raise :class:`~autograder.sandbox.SandboxError`, saying what to do, unless kernels can run in
-    the sandbox here."""
+    the sandbox here and the course's ``nbgrader_config.py`` (``settings``) autogrades with
+    :class:`autograder.preprocessors.SandboxedExecute`."""
+    knowingly = "Or grade without the sandbox, knowingly: sandbox=False / `python -m autograder autograde --no-sandbox`."
     try:
         sandboxing.require()
     except sandboxing.SandboxError as err:
-        raise sandboxing.SandboxError(f"{err} Or grade without the sandbox, knowingly: sandbox=False / "
-                                      "`python -m autograder autograde --no-sandbox`.") from None
+        raise sandboxing.SandboxError(f"{err} {knowingly}") from None
+    if settings is not None and not settings.sandboxed:
+        raise sandboxing.SandboxError(
+            "this course's nbgrader_config.py autogrades with nbgrader's own Execute, outside the sandbox: put "
+            "\"autograder.preprocessors.SandboxedExecute\" in its place in c.Autograde.autograde_preprocessors "
+            f"(as the course repository's nbgrader_config.py does). {knowingly}")
 
 
 # ---------------------------------------------------------------------------
@@ -261,7 +269,7 @@ def autograde_assignments(course_dir: Path, assignments: list[str], students: li
         if not (settings.source / assignment).is_dir():
             raise BatchError(f"no assignment {assignment!r} in {settings.source}")
     if sandbox:
-        check_sandbox()
+        check_sandbox(settings)
     with Gradebook(settings.db_url, settings.course_id) as gb:
         for assignment in assignments:
             try:

@@ -66,29 +66,35 @@ class CourseSettings:
     source: Path
     submitted: Path
     autograded: Path
+    sandboxed: bool = False  # autograding runs kernels with autograder.preprocessors.SandboxedExecute
 
 
 def course_settings(course_dir: Path) -> CourseSettings:
-    """The folders and gradebook of a course root, as its ``nbgrader_config.py`` sets them."""
+    """The folders and gradebook of a course root, as its ``nbgrader_config.py`` sets them, and
+    whether its autograding runs the kernels in the sandbox."""
     from traitlets.config.loader import PyFileConfigLoader
 
     course_dir = Path(course_dir).resolve()
-    cfg = {}
+    config = {}
     if (course_dir / "nbgrader_config.py").exists():
         cwd = os.getcwd()
         try:  # the config may use relative paths
             os.chdir(course_dir)
-            cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config().get(
-                "CourseDirectory", {})
+            config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
         finally:
             os.chdir(cwd)
+    cfg = config.get("CourseDirectory", {})
+    steps = config.get("Autograde", {}).get("autograde_preprocessors", [])
+    sandboxed = any((s if isinstance(s, str) else f"{s.__module__}.{s.__qualname__}")
+                    == "autograder.preprocessors.SandboxedExecute" for s in steps)
 
     def folder(key: str, default: str) -> Path:
         return course_dir / cfg.get(key, default)
 
     db_url = cfg.get("db_url") or f"sqlite:///{course_dir / 'gradebook.db'}"
     return CourseSettings(cfg.get("course_id", "default_course"), db_url, folder("source_directory", "source"),
-                          folder("submitted_directory", "submitted"), folder("autograded_directory", "autograded"))
+                          folder("submitted_directory", "submitted"), folder("autograded_directory", "autograded"),
+                          sandboxed)
 
 
 @dataclass

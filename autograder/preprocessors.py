@@ -18,11 +18,21 @@ notebook may hold notes for the teacher between ``### BEGIN ANSWER NOTES`` and
 ``### END ANSWER NOTES`` (the answers to a notebook's self-check questions); the student version
 keeps the rest of the cell and loses the region.  nbgrader's own solution regions cannot do this:
 it accepts a markdown solution cell only as a graded answer.
+
+:class:`SandboxedExecute` is nbgrader's ``Execute`` (it runs the notebook in ``nbgrader
+autograde``) with every kernel in the grading sandbox (:mod:`autograder.sandbox`).  The course's
+``nbgrader_config.py`` puts it in place of ``Execute`` in ``Autograde.autograde_preprocessors``,
+so ``nbgrader autograde``, with or without ``--student``, the Formgrader's Autograde button and the
+batch grader all grade in the same sandbox.  Where the sandbox cannot run (no bubblewrap), it
+refuses before any kernel starts, with a message that says how to install it and names the one
+setting that grades without it, knowingly: ``c.SandboxedExecute.sandbox = False``.
 """
 from __future__ import annotations
 
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+import os
+
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Dict, Unicode
 
 BEGIN, END = "### BEGIN ANSWER NOTES", "### END ANSWER NOTES"
 
@@ -74,3 +84,42 @@ class HideHiddenTests(NbGraderPreprocessor):
             if out.get("output_type") == "error":
                 out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
         return cell, resources
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute, with each kernel in the grading sandbox (or a refusal saying why not)."""
+
+    sandbox = Bool(True, help="Run each student's kernel in the bubblewrap sandbox. False runs student code "
+                              "with the rights of whoever runs nbgrader: only for code you trust.").tag(config=True)
+    limits = Dict(help="What a student's kernel may use: fields of autograder.sandbox.Limits (memory_mb, "
+                       "cpu_seconds, processes, file_size_mb, output_mb, notebook_timeout); the others keep "
+                       "their defaults.").tag(config=True)
+
+    def create_kernel_manager(self):
+        if not self.sandbox:
+            return super().create_kernel_manager()
+        from autograder import sandbox
+
+        try:
+            sandbox.require()
+        except sandbox.SandboxError as err:
+            raise sandbox.SandboxError(f"{err} Nothing was graded. To grade without the sandbox, knowingly "
+                                       f"(student code then runs with your rights), set "
+                                       f"`{sandbox.OPT_OUT}` in nbgrader_config.py.") from None
+        if self.kernel_name not in ("", sandbox.KERNEL_NAME):
+            raise sandbox.SandboxError(
+                f"nbgrader_config.py asks for the kernel {self.kernel_name!r} (Execute.kernel_name), which would run "
+                f"outside the sandbox. Remove that setting; the sandbox's kernel is {sandbox.KERNEL_NAME!r}. "
+                f"Nothing was graded.")
+        try:
+            limits = os.environ.get(sandbox.LIMITS_ENV) or sandbox.Limits(**self.limits).to_json()
+        except TypeError:
+            raise sandbox.SandboxError(f"c.SandboxedExecute.limits = {self.limits!r} in nbgrader_config.py: its keys must "
+                                       f"be fields of autograder.sandbox.Limits ({', '.join(sandbox.Limits.__dataclass_fields__)}). "
+                                       f"Nothing was graded.") from None
+        self.kernel_name = sandbox.KERNEL_NAME
+        self.km = self.kernel_manager_class(kernel_name=sandbox.KERNEL_NAME, kernel_spec_manager=sandbox.kernel_specs(),
+                                            config=self.config)
+        # the wrapper's limits: those of nbgrader_config.py, unless the batch grader set its own
+        self.km.kernel_spec.env = {sandbox.LIMITS_ENV: limits}
+        return self.km

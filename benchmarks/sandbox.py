@@ -36,11 +36,13 @@ IMPORTS = ("import time; t = time.perf_counter(); import numpy, torch, keras, ma
            "print(time.perf_counter() - t)")
 
 
-def one_kernel(name: str, folder: Path) -> dict[str, float]:
+def one_kernel(name: str, folder: Path, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Times of one kernel: the plain ``python3`` or, with ``env`` (sandbox.kernel_env), the sandbox's."""
     out: dict[str, float] = {}
     start = time.perf_counter()
-    km = KernelManager(kernel_name=name)
-    km.start_kernel(cwd=str(folder))
+    km = (KernelManager(kernel_name=name) if env is None else
+          KernelManager(kernel_name=name, kernel_spec_manager=sandbox.kernel_specs()))
+    km.start_kernel(cwd=str(folder), env={**os.environ, **(env or {})})
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=120)
@@ -67,17 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     warm = sandbox.WarmKernels() if sandbox.warm_kernels_possible() else contextlib.nullcontext()
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp, warm:
-        specs = {"sandbox": sandbox.nbgrader_args(workdir=Path(tmp) / "cold")[1]}
+        sandbox.require()
+        specs = {"sandbox": sandbox.kernel_env(workdir=Path(tmp))}
         if isinstance(warm, sandbox.WarmKernels) and warm.socket:
-            specs["warm"] = sandbox.nbgrader_args(workdir=Path(tmp) / "warm", warm=warm.socket)[1]
+            specs["warm"] = sandbox.kernel_env(workdir=Path(tmp), warm=warm.socket)
         folder = Path(tmp) / "notebook"
         folder.mkdir()
         runs: dict[str, list[dict[str, float]]] = {"plain": [], **{kind: [] for kind in specs}}
         for _ in range(args.repeat):  # alternately, so that a busy moment hits all
             runs["plain"].append(one_kernel("python3", folder))
-            for kind, env in specs.items():  # the same kernel name; JUPYTER_PATH says which spec
-                os.environ.update(env)
-                runs[kind].append(one_kernel(sandbox.KERNEL_NAME, folder))
+            for kind, env in specs.items():  # the same kernel spec; the environment says cold or warm
+                runs[kind].append(one_kernel(sandbox.KERNEL_NAME, folder, env))
     steps = ["start", "first cell", "imports", "stop"]
     median = {kind: {s: statistics.median(r[s] for r in rs) for s in steps} for kind, rs in runs.items()}
     kinds = list(runs)[1:]

@@ -1,12 +1,13 @@
 """Run the kernels of ``nbgrader autograde`` in a bubblewrap sandbox.
 
 Student code runs with the rights of whoever runs nbgrader, unless it is
-contained.  :func:`nbgrader_args` returns the extra command-line arguments and
-environment for ``nbgrader autograde`` so that every kernel it starts is the
-kernel spec ``course-sandbox``, whose ``argv`` is
-``python -m autograder.sandbox.kernel --limits JSON {connection_file}``.  That
-wrapper (outside the sandbox) starts the real IPython kernel inside
-``bwrap`` and stays in between (see :mod:`autograder.sandbox.kernel`)::
+contained.  The course's ``nbgrader_config.py`` grades with
+:class:`autograder.preprocessors.SandboxedExecute`, so every kernel that ``nbgrader autograde``,
+the Formgrader or the batch grader starts is the kernel spec ``course-sandbox``, which the
+package keeps in ``kernels/course-sandbox/kernel.json`` (:func:`kernel_specs`).  Its ``argv`` is
+``python -I -m autograder.sandbox.kernel {connection_file}``; the wrapper reads its limits
+and a few settings from the environment nbgrader passes on (:func:`kernel_env`), starts the real
+IPython kernel inside ``bwrap`` and stays in between (see :mod:`autograder.sandbox.kernel`)::
 
     nbgrader --tcp 127.0.0.1--> sandbox.kernel (wrapper) --ipc (unix sockets)--> bwrap: ipykernel
 
@@ -41,59 +42,54 @@ as above (with a placeholder where the kernel would be) before it runs anything 
 """
 from __future__ import annotations
 
-import json
-import os
-import sys
-import tempfile
 from pathlib import Path
 
 from autograder.sandbox.bwrap import available, privileged, probe, require
 from autograder.sandbox.limits import Limits, SandboxError
 from autograder.sandbox.warm import WarmKernels, warm_kernels_possible
 
-__all__ = ["KERNEL_NAME", "Limits", "SandboxError", "WarmKernels", "available", "nbgrader_args", "privileged", "probe",
-           "require", "warm_kernels_possible"]
+__all__ = ["KERNEL_NAME", "LIMITS_ENV", "Limits", "OPT_OUT", "SandboxError", "WarmKernels", "available", "kernel_env",
+           "kernel_specs", "nbgrader_args", "privileged", "probe", "require", "warm_kernels_possible"]
 KERNEL_NAME = "course-sandbox"
+KERNELS_DIR = Path(__file__).with_name("kernels")
+LIMITS_ENV = "COURSE_SANDBOX_LIMITS"  # the kernel wrapper's limits (JSON of Limits)
+OPT_OUT = "c.SandboxedExecute.sandbox = False"  # the one setting that grades outside the sandbox
+
+
+def kernel_specs():
+    """A KernelSpecManager that finds the sandbox's kernel spec where the package keeps it
+    (``kernels/course-sandbox/kernel.json``): installed with the environment, found without a
+    ``jupyter kernelspec install``, and nothing written at grading time."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return KernelSpecManager(kernel_dirs=[str(KERNELS_DIR)], ensure_native_kernel=False)
+
+
+def kernel_env(limits: Limits | None = None, workdir: Path | None = None, warm: str | None = None) -> dict[str, str]:
+    """The environment variables the kernel wrapper reads (a kernel inherits nbgrader's environment):
+    ``limits`` (else those of ``SandboxedExecute.limits`` in nbgrader_config.py), ``workdir`` (where the
+    wrappers make their private folders; else ``$TMPDIR``) and ``warm`` (the socket of a
+    :class:`WarmKernels` server; its forks are the kernels)."""
+    env = {}
+    if limits is not None:
+        env[LIMITS_ENV] = limits.to_json()
+    if workdir is not None:
+        env["COURSE_SANDBOX_TMP"] = str(Path(workdir).resolve())
+    if warm:
+        env["COURSE_WARM_KERNEL"] = warm
+    return env
 
 
 def nbgrader_args(limits: Limits | None = None, workdir: Path | None = None,
                   warm: str | None = None) -> tuple[list[str], dict[str, str]]:
-    """Extra command-line arguments and environment variables for ``nbgrader autograde``
-    so that every kernel it starts runs sandboxed.
-
-    Writes the kernel spec ``course-sandbox`` into ``workdir`` (a new temporary folder if
-    None; it must outlive the nbgrader run) and returns
-    ``(['--Execute.kernel_name=course-sandbox'], {'JUPYTER_PATH': ...})``.  The grading rules
-    (cell time limit, interrupting, missing cells) are the course's, in its ``nbgrader_config.py``.
-    Merge the environment into ``os.environ`` (JUPYTER_PATH is prepended to any existing one).
-    ``warm``: the socket of a :class:`WarmKernels` server; the kernels are its forks.
+    """Extra command-line arguments and environment variables for ``nbgrader autograde`` in a course
+    root whose ``nbgrader_config.py`` grades with :class:`autograder.preprocessors.SandboxedExecute`:
+    the sandbox on even if the course opted out, and :func:`kernel_env`.  Merge the environment
+    into ``os.environ``.  The grading rules (cell time limit, interrupting, missing cells) are the
+    course's, in its ``nbgrader_config.py``.
 
     Raises:
         SandboxError: bwrap is missing or cannot create sandboxes here.
     """
     require()
-    limits = limits or Limits()
-    workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="course-sandbox-spec-"))
-    spec_dir = workdir / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    spec = {
-        # -I: not the notebook's folder (the wrapper's cwd, the student's files) on sys.path, so a
-        # submitted autograder/ package cannot stand in for the wrapper, which runs outside the sandbox
-        # IPython's input history: no use to a grading kernel, and an SQLite write after every cell
-        "argv": [sys.executable, "-I", "-m", "autograder.sandbox.kernel", "--limits", limits.to_json(),
-                 "{connection_file}", "--HistoryManager.enabled=False"],
-        "display_name": "Python 3 (course sandbox)",
-        "language": "python",
-        "interrupt_mode": "signal",
-        # the wrapper (outside the sandbox) imports autograder from this environment, as installed;
-        # the kernel inside gets a clean environment
-        "env": {  # the wrapper's private folder (working copy, sockets) goes in here
-                "COURSE_SANDBOX_TMP": str(workdir.resolve()),
-                **({"COURSE_WARM_KERNEL": warm} if warm else {})},
-        "metadata": {"debugger": False},
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
-    jupyter_path = os.pathsep.join(filter(None, [str(workdir), os.environ.get("JUPYTER_PATH", "")]))
-    return [f"--Execute.kernel_name={KERNEL_NAME}"], {"JUPYTER_PATH": jupyter_path}
-
-
+    return ["--SandboxedExecute.sandbox=True"], kernel_env(limits, workdir, warm)

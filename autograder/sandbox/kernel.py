@@ -1,7 +1,8 @@
 """The sandboxed kernel: a wrapper outside bwrap, and the startup code inside.
 
-``python -m autograder.sandbox.kernel --limits JSON CONNECTION_FILE [kernel args]`` is the
-``argv`` of the ``course-sandbox`` kernel spec (see :mod:`autograder.sandbox`).  It is the
+``python -m autograder.sandbox.kernel CONNECTION_FILE [kernel args]`` is the ``argv`` of the
+``course-sandbox`` kernel spec (see :mod:`autograder.sandbox`); its limits are the JSON of
+:class:`~autograder.sandbox.Limits` in ``$COURSE_SANDBOX_LIMITS`` (else the defaults).  It is the
 process nbgrader (jupyter_client) starts, signals and kills, and it:
 
 1. makes a private folder: a copy of the notebook's folder (the working copy), a folder for
@@ -77,15 +78,16 @@ class Wrapper:
         self.conn = json.loads(open(connection_file).read())
         self.kernel_args = kernel_args
         self._session = None
-        # The private folder (working copy, the kernel's unix sockets) goes into the folder the
-        # kernel spec names (COURSE_SANDBOX_TMP: the batch grader's scratch folder, which the grader
+        # The private folder (working copy, the kernel's unix sockets) goes into the folder
+        # COURSE_SANDBOX_TMP names (the batch grader's scratch folder, which the grader
         # removes even if this wrapper is killed), else $TMPDIR, else /tmp: the first that is short
-        # (a socket path may be at most 107 bytes) and not inside the notebook's folder (which is
-        # copied into it).
+        # (a socket path may be at most 107 bytes), a folder that exists, and not inside the notebook's
+        # folder (which is copied into it).
         self.cwd = os.getcwd()
 
         def usable(d: str | None) -> bool:
-            return bool(d) and len(d) <= 60 and os.path.commonpath([os.path.realpath(d), self.cwd]) != self.cwd
+            return (bool(d) and len(d) <= 60 and os.path.isdir(d)
+                    and os.path.commonpath([os.path.realpath(d), self.cwd]) != self.cwd)
 
         base = next((d for d in (os.environ.get("COURSE_SANDBOX_TMP"), tempfile.gettempdir()) if usable(d)), "/tmp")
         self.private = tempfile.mkdtemp(prefix="course-sandbox-", dir=base)
@@ -652,17 +654,14 @@ def main(argv: list[str] | None = None) -> int:
     import ctypes
     import signal
 
+    from autograder.sandbox import LIMITS_ENV
     from autograder.sandbox.bwrap import bwrap_path, probe
     from autograder.sandbox.limits import Limits
 
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))  # go when nbgrader goes
-    limits = Limits()
-    if "--limits" in argv:
-        i = argv.index("--limits")
-        limits = Limits.from_json(argv[i + 1])
-        del argv[i:i + 2]
+    limits = Limits.from_json(os.environ[LIMITS_ENV]) if os.environ.get(LIMITS_ENV) else Limits()
     if not argv:
-        sys.stderr.write("usage: python -m autograder.sandbox.kernel [--limits JSON] CONNECTION_FILE [kernel args]\n")
+        sys.stderr.write(f"usage: [{LIMITS_ENV}=JSON] python -m autograder.sandbox.kernel CONNECTION_FILE [kernel args]\n")
         return 2
     if bwrap_path() is None:  # the full probe runs bwrap: only when a sandbox did not start (run())
         sys.stderr.write(f"Cannot sandbox student code: {probe()}\n")

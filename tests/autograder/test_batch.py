@@ -141,6 +141,21 @@ def test_sandbox_unusable_is_a_clear_error(course, tmp_path, monkeypatch, capsys
         sandbox.probe.cache_clear()
 
 
+def test_a_course_config_that_grades_outside_the_sandbox_is_refused(course, tmp_path, capsys):
+    """A course root whose nbgrader_config.py runs nbgrader's plain Execute (an older config, say):
+    the batch grader refuses, instead of grading with the instructor's rights."""
+    from autograder.__main__ import main
+
+    root = course.copy(tmp_path / "course")
+    config = root.path / "nbgrader_config.py"
+    config.write_text(config.read_text().replace('"autograder.preprocessors.SandboxedExecute"',
+                                                 '"nbgrader.preprocessors.Execute"'))
+    assert main(["autograde", A, "--course-dir", str(root.path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "outside the sandbox" in err and "autograder.preprocessors.SandboxedExecute" in err, err
+    assert not (root.path / "autograded").exists()
+
+
 def test_sandboxed_grades_equal_serial(course, serial, tmp_path):
     why = _sandbox_ready()
     assert not why, f"the sandbox cannot run here: {why}"

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+from traitlets.config import Config
 
-from autograder.preprocessors import RemoveAnswerNotes
+from autograder import sandbox
+from autograder.course_root import course_settings
+from autograder.preprocessors import RemoveAnswerNotes, SandboxedExecute
+from autograder.sandbox import bwrap
+from tests.helpers import REPO
 
 
 def _run(source: str) -> str:
@@ -25,3 +30,68 @@ def test_answer_notes_are_removed_and_the_questions_kept():
 def test_unbalanced_regions_are_refused(source):
     with pytest.raises(RuntimeError, match="ANSWER NOTES"):
         _run(source)
+
+
+# --- SandboxedExecute: nbgrader's Execute with every kernel in the sandbox ----------------------------------
+
+def _execute(monkeypatch, **settings) -> SandboxedExecute:
+    monkeypatch.delenv(sandbox.LIMITS_ENV, raising=False)
+    return SandboxedExecute(config=Config({"SandboxedExecute": settings}))
+
+
+def test_the_course_config_grades_with_nbgraders_steps_and_the_sandbox():
+    """nbgrader_config.py lists nbgrader's own autograding steps, in nbgrader's order, with Execute
+    replaced by SandboxedExecute (a new nbgrader step would show up here)."""
+    from traitlets.config.loader import PyFileConfigLoader
+    from nbgrader.converters import Autograde
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
+    from nbgrader.preprocessors import Execute
+    from traitlets.utils.importstring import import_item
+
+    ours = [import_item(name) for name in config.Autograde.autograde_preprocessors]
+    theirs = Autograde.class_traits()["autograde_preprocessors"].default()
+    assert ours == [SandboxedExecute if c is Execute else c for c in theirs]
+    assert "kernel_name" not in config.get("Execute", {}), "a kernel named in the config would run outside the sandbox"
+    assert course_settings(REPO).sandboxed
+
+
+def test_kernels_are_the_sandbox_with_the_configured_limits(monkeypatch):
+    ep = _execute(monkeypatch, limits={"memory_mb": 999})
+    km = ep.create_kernel_manager()
+    assert km.kernel_name == sandbox.KERNEL_NAME
+    assert km.kernel_spec.argv[2:4] == ["-m", "autograder.sandbox.kernel"]
+    limits = sandbox.Limits.from_json(km.kernel_spec.env[sandbox.LIMITS_ENV])
+    assert limits == sandbox.Limits(memory_mb=999), "the other limits keep their defaults"
+    # the batch grader's own limits (in the environment) come first
+    monkeypatch.setenv(sandbox.LIMITS_ENV, sandbox.Limits(processes=7).to_json())
+    km = SandboxedExecute(config=Config({"SandboxedExecute": {"limits": {"memory_mb": 999}}})).create_kernel_manager()
+    assert sandbox.Limits.from_json(km.kernel_spec.env[sandbox.LIMITS_ENV]).processes == 7
+
+
+@pytest.mark.parametrize("settings, words", [
+    ({"limits": {"memroy_mb": 1}}, "must be fields of autograder.sandbox.Limits"),
+    ({"kernel_name": "python3"}, "would run outside the sandbox"),
+])
+def test_wrong_settings_are_refused(monkeypatch, settings, words):
+    with pytest.raises(sandbox.SandboxError, match=words) as err:
+        _execute(monkeypatch, **settings).create_kernel_manager()
+    assert "Nothing was graded" in str(err.value)
+
+
+def test_without_bubblewrap_grading_refuses_and_names_the_way_out(monkeypatch):
+    monkeypatch.setattr(bwrap, "bwrap_path", lambda: None)
+    sandbox.probe.cache_clear()
+    try:
+        with pytest.raises(sandbox.SandboxError) as err:
+            _execute(monkeypatch).create_kernel_manager()
+    finally:
+        monkeypatch.undo()
+        sandbox.probe.cache_clear()
+    assert "apt-get install -y bubblewrap" in str(err.value) and sandbox.OPT_OUT in str(err.value)
+
+
+def test_opting_out_runs_the_notebooks_kernel(monkeypatch):
+    ep = _execute(monkeypatch, sandbox=False)
+    ep.nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    assert ep.create_kernel_manager().kernel_name == "python3"

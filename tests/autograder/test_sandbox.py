@@ -1,7 +1,8 @@
 """The sandbox for autograding kernels (the package autograder/sandbox/).
 
-Kernels are started through the ``course-sandbox`` kernel spec written by
-``sandbox.nbgrader_args``, exactly as ``nbgrader autograde`` starts them.  If bubblewrap is
+Kernels are started through the ``course-sandbox`` kernel spec that the package ships
+(``sandbox.kernel_specs``), with the environment of ``sandbox.kernel_env``, exactly as
+``nbgrader autograde`` starts them (``autograder.preprocessors.SandboxedExecute``).  If bubblewrap is
 missing these tests fail with the message to install it; they never skip.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ import errno
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -19,8 +21,10 @@ import psutil
 import pytest
 
 from autograder import sandbox
+from autograder.course_root import CourseRoot, code_cells
+from autograder.runner import nbgrader_env
 from autograder.sandbox import bwrap
-from tests.helpers import REPO
+from tests.helpers import REPO, sha256
 from tests.servers import alive, note_children
 
 MB = 2**20
@@ -29,21 +33,19 @@ MB = 2**20
 class Kernel:
     """A kernel started through the sandbox kernel spec, in a folder of its own."""
 
-    def __init__(self, limits: sandbox.Limits, tmp: Path, spec: Path | None = None, warm: str | None = None,
+    def __init__(self, limits: sandbox.Limits, tmp: Path, workdir: Path | None = None, warm: str | None = None,
                  files: dict[str, str] | None = None):
         from jupyter_client.manager import KernelManager
 
-        _, env = sandbox.nbgrader_args(limits, spec or tmp / "spec", warm=warm)
-        self.saved_path = os.environ.get("JUPYTER_PATH")
-        os.environ["JUPYTER_PATH"] = env["JUPYTER_PATH"]  # where KernelManager finds the spec
+        env = {**os.environ, **sandbox.kernel_env(limits, workdir, warm=warm)}
         self.cwd = tmp / "work"
         self.cwd.mkdir()
         (self.cwd / "given.txt").write_text("data the assignment ships")
         for rel, text in (files or {}).items():  # more files in the notebook's folder, as a submission has
             (self.cwd / rel).parent.mkdir(parents=True, exist_ok=True)
             (self.cwd / rel).write_text(text)
-        self.km = KernelManager(kernel_name=sandbox.KERNEL_NAME)
-        self.km.start_kernel(cwd=str(self.cwd))
+        self.km = KernelManager(kernel_name=sandbox.KERNEL_NAME, kernel_spec_manager=sandbox.kernel_specs())
+        self.km.start_kernel(cwd=str(self.cwd), env=env)
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
@@ -74,10 +76,6 @@ class Kernel:
     def close(self, now: bool = False):
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=now)
-        if self.saved_path is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = self.saved_path
 
 
 # Every kernel test runs with a kernel started cold (a new Python in its sandbox) and, where
@@ -140,17 +138,18 @@ def test_missing_bwrap_is_a_clear_error(monkeypatch):
         sandbox.probe.cache_clear()
 
 
-@pytest.mark.slow
-def test_nbgrader_args_write_a_kernel_spec(tmp_path):
-    args, env = sandbox.nbgrader_args(sandbox.Limits(cpu_seconds=77), tmp_path)
-    assert args == ["--Execute.kernel_name=course-sandbox"], "the grading rules are the course's nbgrader_config.py"
-    assert env["JUPYTER_PATH"].split(os.pathsep)[0] == str(tmp_path)
-    import json
-
-    spec = json.loads((tmp_path / "kernels" / "course-sandbox" / "kernel.json").read_text())
-    assert spec["argv"][:4] == [sys.executable, "-I", "-m", "autograder.sandbox.kernel"]
-    assert spec["argv"][6:] == ["{connection_file}", "--HistoryManager.enabled=False"]
-    assert sandbox.Limits.from_json(spec["argv"][5]).cpu_seconds == 77
+def test_the_kernel_spec_ships_with_the_package(tmp_path):
+    """nbgrader finds the kernel through the package's own spec: nothing installed or written at
+    grading time; the limits and the rest travel in the environment."""
+    spec = sandbox.kernel_specs().get_kernel_spec(sandbox.KERNEL_NAME)
+    assert Path(spec.resource_dir).is_relative_to(Path(sandbox.__file__).parent)
+    assert spec.argv == ["python", "-I", "-m", "autograder.sandbox.kernel", "{connection_file}",
+                         "--HistoryManager.enabled=False"]  # jupyter_client puts its own Python for "python"
+    args, env = sandbox.nbgrader_args(sandbox.Limits(cpu_seconds=77), tmp_path, warm="/run/warm.sock")
+    assert args == ["--SandboxedExecute.sandbox=True"], "the grading rules are the course's nbgrader_config.py"
+    assert sandbox.Limits.from_json(env[sandbox.LIMITS_ENV]).cpu_seconds == 77
+    assert env["COURSE_SANDBOX_TMP"] == str(tmp_path.resolve()) and env["COURSE_WARM_KERNEL"] == "/run/warm.sock"
+    assert sandbox.kernel_env() == {}, "no limits given: SandboxedExecute.limits of nbgrader_config.py apply"
 
 
 @pytest.mark.slow
@@ -414,11 +413,11 @@ def test_private_folders_removed_after_shutdown(small_kernel, monkeypatch):
 def test_an_immediate_stop_leaves_nothing_behind(mode, tmp_path, request):
     """The batch grader stops kernels at once (nbgrader's Execute.shutdown_kernel=immediate): the
     wrapper is killed, so the sandbox must die with it, and the wrapper's private folder must be in
-    the folder the grader removes (the kernel spec's), not in /tmp."""
+    the folder the grader removes (COURSE_SANDBOX_TMP), not in /tmp."""
     scratch = Path(tempfile.mkdtemp(prefix="sbx-", dir="/tmp"))  # short, like the grader's scratch folder
     try:
         warm = request.getfixturevalue("warm_server").socket if mode == "warm" else None
-        k = Kernel(sandbox.Limits(), tmp_path, spec=scratch, warm=warm)
+        k = Kernel(sandbox.Limits(), tmp_path, workdir=scratch, warm=warm)
         try:
             assert k.value("1 + 1") == 2
             assert len(list(scratch.glob("course-sandbox-*"))) == 1
@@ -447,3 +446,32 @@ def test_long_tmpdir_still_works(small_kernel, tmp_path, monkeypatch):
     finally:
         k.close()
     assert not list(deep.iterdir())
+
+
+@pytest.mark.slow
+def test_plain_nbgrader_autograde_refuses_without_bubblewrap(tmp_path):
+    """nbgrader's own command, with the course's nbgrader_config.py, on a machine without bwrap
+    (here: bwrap hidden in a mount namespace of its own): nothing graded, a message that says how
+    to install it and names the one setting that opts out; with that setting, it grades."""
+    assignment = "week1_forward_pass"
+    root = CourseRoot.create(tmp_path / "course", [assignment])
+    root.generate(assignment)
+    folder = root.submit("alice", assignment, root.student_notebooks(assignment, {}))
+    before = {p.name: sha256(p) for p in folder.iterdir()}
+    real = os.path.realpath(bwrap.bwrap_path())
+    hidden = [real, "--dev-bind", "/", "/", "--ro-bind", "/dev/null", real, "--"]
+    nbgrader = [sys.executable, "-m", "nbgrader", "autograde", assignment]
+    proc = subprocess.run(hidden + nbgrader, cwd=root.path, env=nbgrader_env(), capture_output=True, text=True,
+                          timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0, log[-3000:]
+    assert "Cannot sandbox student code: bubblewrap (`bwrap`) is not installed" in log, log[-3000:]
+    assert "apt-get install -y bubblewrap" in log and sandbox.OPT_OUT in log and "Nothing was graded" in log
+    assert not (root.path / "autograded" / "alice" / assignment).exists(), "a notebook was graded"
+    assert {p.name: sha256(p) for p in folder.iterdir()} == before, "the submission changed"
+
+    proc = subprocess.run(hidden + nbgrader + ["--SandboxedExecute.sandbox=False"], cwd=root.path, env=nbgrader_env(),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    got = {g: s for g, (s, _) in root.grades(assignment)["alice"].items()}
+    assert got == code_cells(assignment, "grade"), "knowingly unsandboxed, the solution gets full marks"
