@@ -1,14 +1,25 @@
-"""Red team: hostile submissions (autograder/red_team.py) are contained by the sandbox.
+"""Red team: hostile submissions (autograder/red_team.py) are contained by the sandbox, on each
+path an instructor grades by.
 
-One ``nbgrader autograde`` run, sandboxed, grades every hostile student plus an honest
-correct one (``solution``) and an honest blank one (``blank``); as root, a second run grades
-them again with warm kernels (forks of ``sandbox.WarmKernels``, the batch grader's default).  Everything is checked from
-outside: files, the network listener, processes, grades, and what ended up in the
-autograded notebooks.  If bubblewrap is missing, these tests fail (they never skip).
+Every hostile student, plus an honest correct one (``solution``) and an honest blank one
+(``blank``), is graded twice, each time only through the course's ``nbgrader_config.py`` (the
+limits below are written into it, as an instructor would set them):
+
+* ``TestRedTeam_nbgrader``: nbgrader's own command, ``nbgrader autograde ASSIGNMENT``, once for
+  the class, kernels started cold;
+* ``TestRedTeam_formgrader``: the Formgrader's Autograde button, that is its HTTP API
+  (``POST /formgrader/api/submission/<assignment>/<student>/autograde``) on a running Jupyter
+  server, one request per student; as root its kernels are warm (forks of
+  ``sandbox.WarmKernels``, the batch grader's default, whose socket the server's environment names),
+  so both ways of starting a kernel are attacked too.
+
+Everything is checked from outside: files, the network listener, processes, grades, and what
+ended up in the autograded notebooks.  If bubblewrap is missing, these tests fail (they never skip).
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import socket
 import subprocess
@@ -21,11 +32,12 @@ import nbformat
 import psutil
 import pytest
 
-from autograder import cells, red_team, runner, sandbox
+from autograder import cells, red_team, sandbox
 from autograder.course_root import CourseRoot, code_cells
 from autograder.red_team import ASSIGNMENT, NOTEBOOK
 from autograder.runner import nbgrader_env
 from tests.helpers import REPO, sha256
+from tests.servers import formgrader
 
 pytestmark = pytest.mark.slow  # grades with nbgrader's kernels
 
@@ -79,9 +91,11 @@ class Listener:
         self.sock.close()
 
 
-def _graded(tmp_path_factory, warm):
+def _graded(tmp_path_factory, path: str, warm):
     tmp = tmp_path_factory.mktemp("red_team")
     root = CourseRoot.create(tmp / "course", [ASSIGNMENT])
+    with open(root.path / "nbgrader_config.py", "a") as config:  # the instructor's settings
+        config.write(f"\nc.SandboxedExecute.limits = {dataclasses.asdict(LIMITS)!r}\nc.Execute.timeout = {CELL_TIMEOUT}\n")
     root.generate(ASSIGNMENT)
     listener = Listener()
     secret = tmp / "secret.txt"
@@ -110,10 +124,21 @@ def _graded(tmp_path_factory, warm):
     before = {k: sha256(p) for k, p in watched.items() if p.exists()}
     private_tmp = tmp / "tmpdir"  # where the wrappers make their private folders
     private_tmp.mkdir()
-    args, env = sandbox.nbgrader_args(LIMITS, tmp / "spec", warm=warm.socket if warm else None)
+    env = nbgrader_env(TMPDIR=str(private_tmp), **({"COURSE_WARM_KERNEL": warm.socket} if warm else {}))
+    students = [*HONEST, *(a.student for a in attacks)]
     start = time.monotonic()
-    code, log, _ = runner.run_nbgrader(["autograde", ASSIGNMENT, "--force", *args, f"--Execute.timeout={CELL_TIMEOUT}"],
-                                      root.path, nbgrader_env(**env, TMPDIR=str(private_tmp)), 900)
+    if path == "nbgrader":
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT], cwd=root.path, env=env,
+                              capture_output=True, text=True, timeout=900)
+        code, log = proc.returncode, proc.stdout + proc.stderr
+    else:
+        with formgrader(root.path, env) as server:
+            replies = {s: server.post(f"formgrader/api/submission/{ASSIGNMENT}/{s}/autograde", timeout=300)
+                       for s in students}
+            log = server.log() + "".join(r.get("log", "") for r in replies.values())  # what the instructor sees
+        failed = {s: r.get("error") or r.get("log", "")[-2000:] for s, r in replies.items() if not r.get("success")}
+        code = 1 if failed else 0
+        log += "".join(f"\n{s}: {e}" for s, e in failed.items())
     seconds = time.monotonic() - start
     listener.close()
     time.sleep(1)
@@ -144,10 +169,11 @@ def test_bubblewrap_is_installed():
 
 
 class RedTeam:
-    """Every check of one graded run.  The run is a class fixture, and each way of starting the
-    kernels gets a class of its own (below): `make test` runs pytest-xdist with --dist loadscope,
-    which keeps a class's tests on one worker, so the cold and the warm run can go side by side."""
+    """Every check of one graded run.  The run is a class fixture, and each path gets a class of its
+    own (below): `make test` runs pytest-xdist with --dist loadscope, which keeps a class's tests on
+    one worker, so the two runs can go side by side."""
 
+    path: str  # "nbgrader" (the command) or "formgrader" (its HTTP API)
     kernels: str  # "cold" (each kernel a new Python) or "warm" (forks of sandbox.WarmKernels)
 
     @pytest.fixture(scope="class")
@@ -156,17 +182,18 @@ class RedTeam:
             pytest.fail(f"the sandbox cannot run here: {sandbox.probe()}")
         with sandbox.WarmKernels(LIMITS) if self.kernels == "warm" else contextlib.nullcontext() as warm:
             assert warm is None or warm.socket, f"the warm-kernel server did not start: {warm.problem}"
-            yield from _graded(tmp_path_factory, warm)
+            yield from _graded(tmp_path_factory, self.path, warm)
 
     def test_autograde_run_completes(self, graded):
         log = graded["log"]
         causes = [line for line in log.splitlines() if "error processing" in line or re.search(r"(Error|Exception)\b", line)]
-        assert graded["code"] == 0, "nbgrader autograde failed:\n" + "\n".join(causes[-40:]) + "\n...\n" + log[-3000:]
+        assert graded["code"] == 0, f"autograding through {self.path} failed:\n" + "\n".join(causes[-40:]) + "\n...\n" + log[-3000:]
         students = {"solution", "blank", *(a.student for a in graded["attacks"])}
         missing = students - set(graded["grades"])
         assert not missing, f"students without grades: {missing}"
         assert all(graded["grades"][s] for s in students), "every student should have graded cells"
-        print(f"\nred team: {len(students)} students autograded in {graded['seconds']:.1f} s")
+        print(f"\nred team, {self.path}, {self.kernels} kernels: {len(students)} students autograded in "
+              f"{graded['seconds']:.1f} s")
 
     def test_honest_students_graded_as_without_hostile_ones(self, graded):
         cells = code_cells(ASSIGNMENT, "grade")
@@ -192,8 +219,10 @@ class RedTeam:
             assert "LEAKED" not in text, f"{attack.name} leaked something:\n{text[:2000]}"
             assert "TOP-SECRET" not in text
             assert "SQLite format" not in text
+        # the log (the Formgrader's, at debug level, quotes the student's code): what the attacks print
+        # when they succeed, "LEAKED SOLUTION: <what they read>", and the secret itself
         log = graded["log"]
-        assert "LEAKED" not in log and "TOP-SECRET" not in log
+        assert not re.search(r"LEAKED [A-Z ]+: ", log) and "TOP-SECRET" not in log
 
     def test_files_outside_unchanged(self, graded):
         root, before = graded["root"], graded["before"]
@@ -246,5 +275,7 @@ class RedTeam:
         assert psutil.virtual_memory().available > 512 * MB
 
 
-for _kernels in ["cold", "warm"] if sandbox.warm_kernels_possible() else ["cold"]:  # warm kernels: as root only
-    globals()[f"TestRedTeam_{_kernels}"] = type(f"TestRedTeam_{_kernels}", (RedTeam,), {"kernels": _kernels})
+# as root, the Formgrader's kernels are warm ones: both paths and both ways of starting a kernel
+TestRedTeam_nbgrader = type("TestRedTeam_nbgrader", (RedTeam,), {"path": "nbgrader", "kernels": "cold"})
+TestRedTeam_formgrader = type("TestRedTeam_formgrader", (RedTeam,), {
+    "path": "formgrader", "kernels": "warm" if sandbox.warm_kernels_possible() else "cold"})
