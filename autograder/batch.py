@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
@@ -78,6 +78,7 @@ class Task:
     limits: sandboxing.Limits | None = None  # None: SandboxedExecute.limits of the course's nbgrader_config.py
     student_info: dict = field(default_factory=dict)  # first_name, last_name, email, lms_user_id
     warm: str | None = None            # socket of a sandbox.WarmKernels server (kernels start warm), if any
+    extension: timedelta | None = None  # granted with nbgrader (Gradebook.grant_extension): the late penalty counts it
 
 
 @dataclass
@@ -113,6 +114,8 @@ def grade_one(task: Task) -> TaskResult:
 
         with Gradebook(db_url, task.course_id) as gb:
             gb.update_or_create_student(task.student, **task.student_info)
+            if task.extension:  # kept in the submission, where nbgrader autograde reads it
+                gb.update_or_create_submission(task.assignment, task.student, extension=task.extension)
 
         # the kernel is stopped at once when the notebook is done (its outputs are in): a graceful
         # shutdown of a kernel that imported torch takes 1-2 s; the sandbox's private folder is in root
@@ -372,9 +375,20 @@ def _prepare(course_dir: Path, settings: CourseSettings, gb, assignment: str, st
             continue
         tasks.append(Task(assignment, sid, settings.course_id, config, source_files, template,
                           _submission_files(settings.submitted / sid / assignment, check),
-                          per_notebook * max(1, len(check.notebooks)), sandbox, limits, known.get(sid, {})))
+                          per_notebook * max(1, len(check.notebooks)), sandbox, limits, known.get(sid, {}),
+                          extension=_extension(gb, assignment, sid)))
         results[sid] = StudentResult(sid, "ok", warnings=check.warnings)
     return _Assignment(assignment, list(names), results, tasks)
+
+
+def _extension(gb, assignment: str, student: str) -> timedelta | None:
+    """The extension the student was granted for the assignment (stored with the submission), if any."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        return gb.find_submission(assignment, student).extension
+    except MissingEntry:
+        return None
 
 
 def _submission_files(folder: Path, check: validate.Check) -> dict[str, bytes]:

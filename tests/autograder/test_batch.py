@@ -389,3 +389,43 @@ def test_missing_notebook_of_several_grades_the_others(tmp_path):
     check = validate.check_submission(course, "week2_loss_sgd", "s")
     assert check.gradable and list(check.notebooks) == ["03_loss_and_sgd"]
     assert any("04_playground.ipynb is missing" in w and "others are graded" in w for w in check.warnings)
+
+
+def test_extensions_count_as_with_nbgraders_autograde(course, tmp_path):
+    """A late submission is penalised (the course here takes the points of a late submission); a
+    student granted an extension with nbgrader (Gradebook.grant_extension) who submits after the
+    deadline but within the extension is not, in the batch grader exactly as in nbgrader autograde."""
+    from datetime import datetime, timedelta, timezone
+
+    from nbgrader.api import Gradebook
+
+    now = datetime.now(timezone.utc)
+
+    def late_class(path: Path) -> CourseRoot:
+        root = CourseRoot.create(path, [A])
+        with open(root.path / "nbgrader_config.py", "a") as config:
+            config.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+        root.generate(A)
+        for sid in ("extended", "late"):
+            root.submit(sid, A, root.student_notebooks(A, {}), timestamp=now)
+        with Gradebook(f"sqlite:///{root.path / 'gradebook.db'}", "intro-dl") as gb:
+            gb.update_or_create_assignment(A, duedate=now - timedelta(days=1))
+            for sid in ("extended", "late"):
+                gb.update_or_create_student(sid)
+            gb.update_or_create_submission(A, "extended")  # an extension is kept with the submission
+            gb.grant_extension(A, "extended", days=3)
+        return root
+
+    full = sum(code_cells(A, "grade").values())
+    ours, theirs = late_class(tmp_path / "batch"), late_class(tmp_path / "serial")
+    result = batch.autograde_class(ours.path, A, workers=2, sandbox=True, progress=False)
+    assert result.failed == [], result.summary()
+    theirs.nbgrader("autograde", A)
+    for root in (ours, theirs):
+        with Gradebook(f"sqlite:///{root.path / 'gradebook.db'}", "intro-dl") as gb:
+            extended, late = gb.find_submission(A, "extended"), gb.find_submission(A, "late")
+            assert extended.extension == timedelta(days=3)
+            assert (extended.score, extended.late_submission_penalty) == (full, 0), root.path.name
+            assert (late.score, late.late_submission_penalty) == (full, full), root.path.name
+    assert gradebook_rows(ours.path, "extended") == gradebook_rows(theirs.path, "extended")
+    assert gradebook_rows(ours.path, "late") == gradebook_rows(theirs.path, "late")
