@@ -1,6 +1,7 @@
 """Reading and copying nbgrader's gradebooks, through nbgrader's :class:`~nbgrader.api.Gradebook`
-API (or sqlite's backup for a copy): every grade of a course as rows, one student's scores, and
-the template gradebook a student is graded against (the course's assignments, no student data).
+API (or sqlite's backup for a copy): every grade of a course as rows, every student's total of
+every assignment (as ``nbgrader export`` computes it), one student's scores, and the template
+gradebook a student is graded against (the course's assignments, no student data).
 """
 from __future__ import annotations
 
@@ -35,6 +36,50 @@ def rows(db_url: str, course_id: str, assignments: list[str] | None = None) -> l
                         out.append(Row(sub.student.id, assignment.name, nb.name, grade.name, float(grade.score),
                                         float(grade.max_score), grade.cell.cell_type))
     return sorted(out, key=lambda r: (r.assignment, r.student, r.notebook, r.task))
+
+
+@dataclass
+class Total:
+    """One student's total of one assignment, as ``nbgrader export`` writes it."""
+
+    student: str
+    assignment: str
+    submitted: bool
+    raw_score: float     # the submission's score: every graded cell, manual grades included
+    late_penalty: float  # nbgrader's late penalty (its LateSubmissionPlugin, extensions counted)
+    score: float         # raw score less the penalty, never below 0; 0 without a submission
+    max_score: float     # the assignment's
+
+
+def totals(db_url: str, course_id: str, assignments: list[str] | None = None) -> list[Total]:
+    """Every student of the gradebook, for every assignment, with nbgrader's own rule for its
+    export (``nbgrader export``): the submission's score less its late penalty, never below 0; 0 for
+    a student without a submission; the assignment's maximum.  Sorted by assignment, then student."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id) as gb:
+        return totals_of(gb, assignments)
+
+
+def totals_of(gb, assignments: list[str] | None = None) -> list[Total]:
+    """:func:`totals` of an open nbgrader :class:`~nbgrader.api.Gradebook` (what an nbgrader export
+    plugin is given: :mod:`autograder.exporters`)."""
+    from nbgrader.api import MissingEntry
+
+    out = []
+    for assignment in gb.assignments:
+        if assignments and assignment.name not in assignments:
+            continue
+        top = float(assignment.max_score)
+        for student in gb.students:
+            try:
+                sub = gb.find_submission(assignment.name, student.id)
+            except MissingEntry:
+                out.append(Total(student.id, assignment.name, False, 0.0, 0.0, 0.0, top))
+                continue
+            raw, penalty = float(sub.score), float(sub.late_submission_penalty or 0.0)
+            out.append(Total(student.id, assignment.name, True, raw, penalty, max(0.0, raw - penalty), top))
+    return sorted(out, key=lambda t: (t.assignment, t.student))
 
 
 STUDENT_TABLES = ("grade", "comment", "submitted_notebook", "submitted_assignment", "student")

@@ -5,8 +5,11 @@ course's gradebook with nbgrader's API and the autograded notebooks, and writes
 
 * ``scores.csv``: one row per student and graded task (grade cell): student,
   assignment, notebook, task, score, max score;
-* ``totals.csv``: one row per student, the total of each assignment;
-* ``score_distribution.png``: the distribution of total scores per assignment;
+* ``totals.csv``: one row per student, the total of each assignment, exactly as
+  ``nbgrader export`` gives it (:func:`autograder.gradebook.totals`: late penalties
+  taken off, 0 for a student without a submission, the assignment's maximum);
+* ``score_distribution.png``: the distribution of the totals of the students who
+  submitted, per assignment;
 * ``failing_tests.png``: the share of students losing points in each test cell;
 * ``failing_checks.png``: the most common failing checks, by the first line of
   the error a test cell raised (``AssertionError``, ``FeedbackError``, ...);
@@ -69,8 +72,7 @@ def write_report(course_dir: Path, out: Path, assignments: list[str] | None = No
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = gradebook.rows(settings.db_url, settings.course_id, assignments)
-    names = sorted({r.assignment for r in rows})
-    checks = failing_checks(settings.autograded, names)
+    checks = failing_checks(settings.autograded, sorted({r.assignment for r in rows}))
 
     with open(out / "scores.csv", "w", newline="") as f:
         w = csv.writer(f)
@@ -78,18 +80,17 @@ def write_report(course_dir: Path, out: Path, assignments: list[str] | None = No
         for r in rows:
             w.writerow([r.student, r.assignment, r.notebook, r.task, f"{r.score:g}", f"{r.max_score:g}"])
 
-    totals: dict[str, dict[str, float]] = defaultdict(dict)
-    maxima: dict[str, float] = defaultdict(float)
-    for r in rows:
-        totals[r.student][r.assignment] = totals[r.student].get(r.assignment, 0.0) + r.score
-    for a in names:  # max score of an assignment: from one submission
-        first = next(r.student for r in rows if r.assignment == a)
-        maxima[a] = sum(r.max_score for r in rows if r.assignment == a and r.student == first)
+    totals: dict[str, dict[str, gradebook.Total]] = defaultdict(dict)
+    maxima: dict[str, float] = {}
+    for t in gradebook.totals(settings.db_url, settings.course_id, assignments):
+        totals[t.student][t.assignment] = t
+        maxima[t.assignment] = t.max_score
+    names = sorted(maxima)
     with open(out / "totals.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["student", *names])
         for student in sorted(totals):
-            w.writerow([student, *(f"{totals[student][a]:g}" if a in totals[student] else "" for a in names)])
+            w.writerow([student, *(f"{totals[student][a].score:g}" for a in names)])
 
     plots = [_plot_distribution(out, names, totals, maxima), _plot_failing_tests(out, names, rows),
              _plot_failing_checks(out, checks)]
@@ -102,10 +103,12 @@ def _plot_distribution(out: Path, names, totals, maxima) -> str:
 
     fig, axes = plt.subplots(1, max(1, len(names)), figsize=(4.5 * max(1, len(names)), 3.5), squeeze=False)
     for ax, a in zip(axes[0], names):
-        scores = [t[a] for t in totals.values() if a in t]
+        scores = [t[a].score for t in totals.values() if t[a].submitted]
+        missing = sum(not t[a].submitted for t in totals.values())
         ax.hist(scores, bins=min(20, max(5, int(maxima[a]) + 1)), range=(0, maxima[a] or 1), color="#4c72b0",
                 edgecolor="white")
-        ax.set_title(f"{a} ({len(scores)} students)", fontsize=10)
+        ax.set_title(f"{a} ({len(scores)} submitted" + (f", {missing} did not" if missing else "") + ")",
+                     fontsize=10)
         ax.set_xlabel(f"total score (of {maxima[a]:g})")
         ax.set_ylabel("students")
         from matplotlib.ticker import MaxNLocator
@@ -173,10 +176,14 @@ def _short(text: str, n: int) -> str:
 def _write_html(out: Path, names, totals, maxima, plots, checks) -> None:
     e = html.escape
     head = "".join(f"<th>{e(a)} (of {maxima[a]:g})</th>" for a in names)
-    body = "".join(
-        f"<tr><td>{e(s)}</td>" + "".join(f"<td>{totals[s][a]:g}</td>" if a in totals[s] else "<td></td>"
-                                         for a in names) + "</tr>"
-        for s in sorted(totals))
+
+    def cell(t: gradebook.Total) -> str:
+        note = (" (no submission)" if not t.submitted else
+                f" ({t.raw_score:g} less {t.late_penalty:g} late penalty)" if t.late_penalty else "")
+        return f"<td>{t.score:g}{e(note)}</td>"
+
+    body = "".join(f"<tr><td>{e(s)}</td>" + "".join(cell(totals[s][a]) for a in names) + "</tr>"
+                   for s in sorted(totals))
     check_rows = "".join(f"<tr><td>{e(a)}</td><td>{e(m)}</td><td>{n}</td></tr>"
                          for a, c in sorted(checks.items()) for m, n in c.most_common())
     images = "".join(f'<figure><img src="{e(p)}" alt="{e(p)}"></figure>' for p in plots)
@@ -189,6 +196,7 @@ td,th{{border:1px solid #ccc;padding:2px 8px;text-align:left}} img{{max-width:10
 Scores per student and task: <a href="scores.csv">scores.csv</a>; totals: <a href="totals.csv">totals.csv</a>.</p>
 {images}
 <h2>Totals</h2>
+<p>As <code>nbgrader export</code> gives them: late penalties taken off, 0 without a submission.</p>
 <table><tr><th>student</th>{head}</tr>{body}</table>
 <h2>Failing checks</h2>
 <table><tr><th>assignment</th><th>check</th><th>students</th></tr>{check_rows}</table>

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from nbgrader.api import Gradebook
 
 from autograder import report
 from autograder.__main__ import main
@@ -16,15 +18,32 @@ A = "week1_forward_pass"
 WRONG = next(c for c in cases(A) if c.kind == "wrong" and "sigmoid" in c.answers)
 
 
+MANUAL = ("01_forward_pass", "why_nonlinear", 1.5)  # a written answer, graded by hand for one student
+
+
 def grade_and_report(tmp):
+    """A class as nbgrader keeps it: on time (solution, blank), late (wrong, after the deadline; this
+    course takes all the points of a late submission), never submitted (absent), partly graded by hand
+    (solution's written answer; wrong's is not graded)."""
     root = CourseRoot.create(tmp / "course", [A])
+    with open(root.path / "nbgrader_config.py", "a") as config:
+        config.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
     root.generate(A)
-    root.submit("solution", A, root.student_notebooks(A, {}))
-    root.submit("blank", A, root.student_notebooks(A, None))
-    root.submit("wrong", A, root.student_notebooks(A, WRONG.answers))
+    due = datetime.now(timezone.utc)
+    db = f"sqlite:///{root.path / 'gradebook.db'}"
+    with Gradebook(db, "intro-dl") as gb:
+        gb.update_or_create_assignment(A, duedate=due)
+        gb.update_or_create_student("absent")
+    root.submit("solution", A, root.student_notebooks(A, {}), timestamp=due - timedelta(hours=1))
+    root.submit("blank", A, root.student_notebooks(A, None), timestamp=due - timedelta(hours=1))
+    root.submit("wrong", A, root.student_notebooks(A, WRONG.answers), timestamp=due + timedelta(hours=2))
     # the command line: python -m autograder autograde ... (exit 0: every student graded)
     assert main(["autograde", A, "--course-dir", str(root.path), "--workers", "2", "--no-sandbox", "--quiet"]) == 0
     assert set(root.grades(A)) == {"solution", "blank", "wrong"}
+    with Gradebook(db, "intro-dl") as gb:
+        notebook, cell, points = MANUAL
+        gb.find_grade(cell, notebook, A, "solution").manual_score = points
+        gb.db.commit()
     out = root.path / "reports"
     assert main(["report", "--course-dir", str(root.path), "--out", str(out)]) == 0
     return root, out
@@ -49,8 +68,14 @@ def check_csv_matches_the_gradebook(graded):
     assert {s: {t: v for t, v in g.items() if t in code} for s, g in from_csv.items()} == root.grades(A)
     with open(out / "totals.csv", newline="") as f:
         totals = {r["student"]: float(r[A]) for r in csv.DictReader(f)}
-    assert totals == {s: sum(v[0] for v in g.values()) for s, g in from_csv.items()}
-    assert totals["blank"] == 0 and totals["solution"] == sum(code_cells(A, "grade").values())
+    # the totals are nbgrader's: those of `nbgrader export`, run here
+    root.nbgrader("export", "--to", str(root.path / "grades.csv"))
+    with open(root.path / "grades.csv", newline="") as f:
+        exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(f) if r["assignment"] == A}
+    assert totals == exported
+    full = sum(code_cells(A, "grade").values())
+    assert totals == {"solution": full + MANUAL[2], "blank": 0, "wrong": 0, "absent": 0}
+    assert sum(v[0] for v in from_csv["wrong"].values()) > 0, "wrong's points are taken off as late, not lost"
 
 
 def check_pngs_are_valid_images(graded):
@@ -69,8 +94,9 @@ def check_html_shows_the_plots_and_the_table(graded):
     for png in out.glob("*.png"):
         assert f'src="{png.name}"' in page
     assert 'href="scores.csv"' in page
-    for student in ("solution", "blank", "wrong"):
+    for student in ("solution", "blank", "wrong", "absent"):
         assert f"<td>{student}</td>" in page
+    assert "0 (no submission)" in page and "late penalty)" in page
 
 
 def check_failing_checks_come_from_the_autograded_error_outputs(graded):
