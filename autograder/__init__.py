@@ -16,7 +16,8 @@ the order a newcomer would read them:
 ``runner``
     the one way to run an nbgrader command (a fork of :mod:`zygote`, or a new process).
 ``gradebook``
-    the gradebooks of the batch grader: the template, and scores read back.
+    nbgrader's gradebook read through its API: the batch grader's template and scores read back,
+    and every student's totals as ``nbgrader export`` computes them.
 ``batch``
     ``autograde``: a class graded student by student side by side, in the sandbox.
 ``sandbox``
@@ -24,10 +25,12 @@ the order a newcomer would read them:
 ``validate``
     a submission checked before grading: broken input gets a clear message.
 ``preprocessors``
-    the course's nbgrader preprocessors (answer notes out of the student version, hidden
-    tests out of the feedback).
+    the course's nbgrader preprocessors (every autograded kernel in the sandbox, answer notes
+    out of the student version, hidden tests out of the feedback).
 ``report``
     the class report from the gradebook.
+``exporters``
+    grades to the LMS: nbgrader export plugins for Canvas's and Moodle's gradebook import.
 ``release``, ``student_edition``, ``lockfile``
     the student notebooks, the student edition, and the lock file's check.
 ``catalogue``, ``wrong_answers``, ``red_team``
