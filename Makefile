@@ -114,6 +114,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/playground.py
 	$(PY) benchmarks/descent.py
 	$(PY) benchmarks/mnist.py
+	$(PY) benchmarks/similarity.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts *.egg-info gradebook.db

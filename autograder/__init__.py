@@ -31,6 +31,8 @@ the order a newcomer would read them:
     the class report from the gradebook.
 ``exporters``
     grades to the LMS: nbgrader export plugins for Canvas's and Moodle's gradebook import.
+``similarity``
+    pairs of students whose answer cells are suspiciously alike (evidence to look at, not a verdict).
 ``release``, ``student_edition``, ``lockfile``
     the student notebooks, the student edition, and the lock file's check.
 ``catalogue``, ``wrong_answers``, ``red_team``

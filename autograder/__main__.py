@@ -52,6 +52,7 @@ COMMANDS = {
     "release": ("autograder.release", "regenerate release/ from source/ with nbgrader"),
     "catalogue": ("autograder.catalogue", "autograde the catalogue of wrong answers of an assignment"),
     "student-repo": ("autograder.student_edition", "write the student edition into a folder"),
+    "similarity": ("autograder.similarity", "pairs of students whose answers are suspiciously alike"),
 }
 
 

@@ -13,7 +13,10 @@ course's gradebook with nbgrader's API and the autograded notebooks, and writes
 * ``failing_tests.png``: the share of students losing points in each test cell;
 * ``failing_checks.png``: the most common failing checks, by the first line of
   the error a test cell raised (``AssertionError``, ``FeedbackError``, ...);
-* ``index.html``: the plots and the tables.
+* ``similarity-ASSIGNMENT.html``: the pairs of students whose answers are
+  suspiciously alike, side by side (:mod:`autograder.similarity`: evidence for a
+  person to look at, never a penalty);
+* ``index.html``: the plots and the tables, and the similar pairs of each assignment.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import cells, cli, gradebook
+from autograder import cells, cli, gradebook, similarity
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -94,8 +97,20 @@ def write_report(course_dir: Path, out: Path, assignments: list[str] | None = No
 
     plots = [_plot_distribution(out, names, totals, maxima), _plot_failing_tests(out, names, rows),
              _plot_failing_checks(out, checks)]
-    _write_html(out, names, totals, maxima, [p for p in plots if p], checks)
+    _write_html(out, names, totals, maxima, [p for p in plots if p], checks, _similar(course_dir, out, names))
     return out
+
+
+def _similar(course_dir: Path, out: Path, names: list[str]) -> dict[str, tuple[Path, list]]:
+    """{assignment: (its similarity page, the flagged pairs)} for the assignments handed in."""
+    found = {}
+    for a in names:
+        try:
+            pairs = similarity.find_pairs(course_dir, a)
+        except FileNotFoundError:  # no submissions of it, or its source is gone
+            continue
+        found[a] = (similarity.write_html(pairs, out, a), pairs)
+    return found
 
 
 def _plot_distribution(out: Path, names, totals, maxima) -> str:
@@ -173,7 +188,7 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _write_html(out: Path, names, totals, maxima, plots, checks) -> None:
+def _write_html(out: Path, names, totals, maxima, plots, checks, similar) -> None:
     e = html.escape
     head = "".join(f"<th>{e(a)} (of {maxima[a]:g})</th>" for a in names)
 
@@ -187,6 +202,10 @@ def _write_html(out: Path, names, totals, maxima, plots, checks) -> None:
     check_rows = "".join(f"<tr><td>{e(a)}</td><td>{e(m)}</td><td>{n}</td></tr>"
                          for a, c in sorted(checks.items()) for m, n in c.most_common())
     images = "".join(f'<figure><img src="{e(p)}" alt="{e(p)}"></figure>' for p in plots)
+    similar_rows = "".join(
+        f'<tr><td><a href="{e(page.name)}">{e(a)}</a></td><td>{len(pairs)}</td><td>'
+        + e("; ".join(f"{p.students[0]} and {p.students[1]} ({p.score:.2f})" for p in pairs) or "none")
+        + "</td></tr>" for a, (page, pairs) in similar.items())
     (out / "index.html").write_text(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Class report</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
@@ -200,6 +219,11 @@ Scores per student and task: <a href="scores.csv">scores.csv</a>; totals: <a hre
 <table><tr><th>student</th>{head}</tr>{body}</table>
 <h2>Failing checks</h2>
 <table><tr><th>assignment</th><th>check</th><th>students</th></tr>{check_rows}</table>
+<h2>Similar answers</h2>
+<p>Pairs of students whose answer cells are suspiciously alike, after renaming, reformatting and
+comments are taken out (score from {similarity.THRESHOLD:g} to 1; each assignment's page shows them
+side by side). <b>Evidence for a person to look at, never a penalty.</b></p>
+<table><tr><th>assignment</th><th>pairs</th><th>students (score)</th></tr>{similar_rows}</table>
 </body></html>
 """)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import report
+from autograder import report, similarity
 from autograder.__main__ import main
 from autograder.course_root import CourseRoot, code_cells
 from autograder.wrong_answers import cases
@@ -89,7 +89,7 @@ def check_pngs_are_valid_images(graded):
 
 
 def check_html_shows_the_plots_and_the_table(graded):
-    _, out = graded
+    root, out = graded
     page = (out / "index.html").read_text()
     for png in out.glob("*.png"):
         assert f'src="{png.name}"' in page
@@ -97,6 +97,10 @@ def check_html_shows_the_plots_and_the_table(graded):
     for student in ("solution", "blank", "wrong", "absent"):
         assert f"<td>{student}</td>" in page
     assert "0 (no submission)" in page and "late penalty)" in page
+    # the similar pairs of the assignment: a section, and its page side by side
+    pairs = similarity.find_pairs(root.path, A)
+    assert f'<tr><td><a href="similarity-{A}.html">{A}</a></td><td>{len(pairs)}</td>' in page
+    assert "never a penalty" in (out / f"similarity-{A}.html").read_text()
 
 
 def check_failing_checks_come_from_the_autograded_error_outputs(graded):
