@@ -51,15 +51,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Without bubblewrap (`apt-get install bubblewrap`) grading refuses and says so.  To grade
 # without the sandbox, knowingly (student code then runs with your rights):
 #     c.SandboxedExecute.sandbox = False
-c.Autograde.autograde_preprocessors = [
-    "autograder.preprocessors.SandboxedExecute",
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
+from autograder.preprocessors import AUTOGRADE_PREPROCESSORS  # noqa: E402
+
+c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
 # What one student's kernel may use; the defaults (autograder/sandbox/limits.py) are 2 GiB of
 # memory, 900 CPU-seconds, 512 processes, 100 MB per file, 20 MB of output and 900 s per notebook.
 # For example: c.SandboxedExecute.limits = {"memory_mb": 4096}

@@ -163,20 +163,27 @@ def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-def check_sandbox(settings: CourseSettings | None = None) -> None:
+def check_sandbox(settings: CourseSettings | None = None) -> sandboxing.Limits | None:
     """Raise :class:`~autograder.sandbox.SandboxError`, saying what to do, unless kernels can run in
     the sandbox here and the course's ``nbgrader_config.py`` (``settings``) autogrades with
-    :class:`autograder.preprocessors.SandboxedExecute`."""
+    :class:`autograder.preprocessors.SandboxedExecute` only, with settings it accepts; return the
+    limits that config sets (None without ``settings``).  A wrong setting is refused here, before any
+    student is graded, not found by every student's run."""
     knowingly = "Or grade without the sandbox, knowingly: sandbox=False / `python -m autograder autograde --no-sandbox`."
     try:
         sandboxing.require()
     except sandboxing.SandboxError as err:
         raise sandboxing.SandboxError(f"{err} {knowingly}") from None
-    if settings is not None and not settings.sandboxed:
+    if settings is None:
+        return None
+    if not settings.sandboxed:
         raise sandboxing.SandboxError(
-            "this course's nbgrader_config.py autogrades with nbgrader's own Execute, outside the sandbox: put "
-            "\"autograder.preprocessors.SandboxedExecute\" in its place in c.Autograde.autograde_preprocessors "
+            "this course's nbgrader_config.py autogrades outside the sandbox: c.Autograde.autograde_preprocessors must "
+            "run notebooks with \"autograder.preprocessors.SandboxedExecute\" only, in place of nbgrader's Execute "
             f"(as the course repository's nbgrader_config.py does). {knowingly}")
+    from autograder.preprocessors import SandboxedExecute
+
+    return SandboxedExecute(config=settings.config).configured_limits()
 
 
 # ---------------------------------------------------------------------------
@@ -272,7 +279,8 @@ def autograde_assignments(course_dir: Path, assignments: list[str], students: li
         if not (settings.source / assignment).is_dir():
             raise BatchError(f"no assignment {assignment!r} in {settings.source}")
     if sandbox:
-        check_sandbox(settings)
+        configured = check_sandbox(settings)
+        limits = limits or configured  # the per-notebook time limit and the warm server's: the course's
     with Gradebook(settings.db_url, settings.course_id) as gb:
         for assignment in assignments:
             try:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -66,7 +67,8 @@ class CourseSettings:
     source: Path
     submitted: Path
     autograded: Path
-    sandboxed: bool = False  # autograding runs kernels with autograder.preprocessors.SandboxedExecute
+    sandboxed: bool = False  # autograding runs notebooks with autograder.preprocessors.SandboxedExecute only
+    config: Any = field(default=None, compare=False, repr=False)  # the loaded nbgrader_config.py (traitlets)
 
 
 def course_settings(course_dir: Path) -> CourseSettings:
@@ -84,9 +86,9 @@ def course_settings(course_dir: Path) -> CourseSettings:
         finally:
             os.chdir(cwd)
     cfg = config.get("CourseDirectory", {})
-    steps = config.get("Autograde", {}).get("autograde_preprocessors", [])
-    sandboxed = any((s if isinstance(s, str) else f"{s.__module__}.{s.__qualname__}")
-                    == "autograder.preprocessors.SandboxedExecute" for s in steps)
+    from autograder.preprocessors import runs_sandboxed
+
+    sandboxed = runs_sandboxed(config.get("Autograde", {}).get("autograde_preprocessors", []))
 
     def folder(key: str, default: str) -> Path:
         return course_dir / cfg.get(key, default)
@@ -94,7 +96,7 @@ def course_settings(course_dir: Path) -> CourseSettings:
     db_url = cfg.get("db_url") or f"sqlite:///{course_dir / 'gradebook.db'}"
     return CourseSettings(cfg.get("course_id", "default_course"), db_url, folder("source_directory", "source"),
                           folder("submitted_directory", "submitted"), folder("autograded_directory", "autograded"),
-                          sandboxed)
+                          sandboxed, config)
 
 
 @dataclass

@@ -86,6 +86,33 @@ class HideHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
+# nbgrader's own autograding steps (nbgrader.converters.Autograde.autograde_preprocessors), in its
+# order, with Execute replaced: the course's nbgrader_config.py and the hub's global one set these.
+AUTOGRADE_PREPROCESSORS = (
+    "autograder.preprocessors.SandboxedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
+
+
+def runs_sandboxed(steps) -> bool:
+    """True if autograding with these steps runs notebooks in the sandbox only: SandboxedExecute is
+    among them, and every other step that executes a notebook is a SandboxedExecute too."""
+    from nbconvert.preprocessors import ExecutePreprocessor
+    from traitlets.utils.importstring import import_item
+
+    try:
+        classes = [import_item(s) if isinstance(s, str) else s for s in steps]
+    except Exception:  # a step that cannot be imported: nbgrader could not grade either
+        return False
+    executing = [c for c in classes if isinstance(c, type) and issubclass(c, ExecutePreprocessor)]
+    return bool(executing) and all(issubclass(c, SandboxedExecute) for c in executing)
+
+
 class SandboxedExecute(Execute):
     """nbgrader's Execute, with each kernel in the grading sandbox (or a refusal saying why not)."""
 
@@ -94,6 +121,29 @@ class SandboxedExecute(Execute):
     limits = Dict(help="What a student's kernel may use: fields of autograder.sandbox.Limits (memory_mb, "
                        "cpu_seconds, processes, file_size_mb, output_mb, notebook_timeout); the others keep "
                        "their defaults.").tag(config=True)
+
+    def configured_limits(self):
+        """The limits of nbgrader_config.py, after checking the settings this step depends on.
+
+        Raises:
+            SandboxError: a kernel named in the config (it would run outside the sandbox), or
+                limits that are not fields of :class:`autograder.sandbox.Limits` with whole numbers.
+        """
+        from autograder import sandbox
+
+        if self.kernel_name not in ("", sandbox.KERNEL_NAME):
+            raise sandbox.SandboxError(
+                f"nbgrader_config.py asks for the kernel {self.kernel_name!r} (Execute.kernel_name), which would run "
+                f"outside the sandbox. Remove that setting; the sandbox's kernel is {sandbox.KERNEL_NAME!r}. "
+                f"Nothing was graded.")
+        fields = sandbox.Limits.__dataclass_fields__
+        wrong = {k: v for k, v in self.limits.items()
+                 if k not in fields or not isinstance(v, int) or isinstance(v, bool) or v <= 0}
+        if wrong:
+            raise sandbox.SandboxError(f"c.SandboxedExecute.limits in nbgrader_config.py: {wrong!r} are not limits: its "
+                                       f"keys must be fields of autograder.sandbox.Limits ({', '.join(fields)}), its "
+                                       f"values whole numbers above 0. Nothing was graded.")
+        return sandbox.Limits(**self.limits)
 
     def create_kernel_manager(self):
         if not self.sandbox:
@@ -106,20 +156,14 @@ class SandboxedExecute(Execute):
             raise sandbox.SandboxError(f"{err} Nothing was graded. To grade without the sandbox, knowingly "
                                        f"(student code then runs with your rights), set "
                                        f"`{sandbox.OPT_OUT}` in nbgrader_config.py.") from None
-        if self.kernel_name not in ("", sandbox.KERNEL_NAME):
-            raise sandbox.SandboxError(
-                f"nbgrader_config.py asks for the kernel {self.kernel_name!r} (Execute.kernel_name), which would run "
-                f"outside the sandbox. Remove that setting; the sandbox's kernel is {sandbox.KERNEL_NAME!r}. "
-                f"Nothing was graded.")
-        try:
-            limits = os.environ.get(sandbox.LIMITS_ENV) or sandbox.Limits(**self.limits).to_json()
-        except TypeError:
-            raise sandbox.SandboxError(f"c.SandboxedExecute.limits = {self.limits!r} in nbgrader_config.py: its keys must "
-                                       f"be fields of autograder.sandbox.Limits ({', '.join(sandbox.Limits.__dataclass_fields__)}). "
-                                       f"Nothing was graded.") from None
+        limits = self.configured_limits().to_json()
+        if os.environ.get(sandbox.LIMITS_ENV):  # the batch grader's own (python -m autograder autograde)
+            if os.environ[sandbox.LIMITS_ENV] != limits:
+                self.log.warning("The sandbox's limits come from $%s, not from nbgrader_config.py: %s",
+                                 sandbox.LIMITS_ENV, os.environ[sandbox.LIMITS_ENV])
+            limits = os.environ[sandbox.LIMITS_ENV]
         self.kernel_name = sandbox.KERNEL_NAME
         self.km = self.kernel_manager_class(kernel_name=sandbox.KERNEL_NAME, kernel_spec_manager=sandbox.kernel_specs(),
                                             config=self.config)
-        # the wrapper's limits: those of nbgrader_config.py, unless the batch grader set its own
-        self.km.kernel_spec.env = {sandbox.LIMITS_ENV: limits}
+        self.km.kernel_spec.env = {sandbox.LIMITS_ENV: limits}  # what the kernel wrapper reads
         return self.km

@@ -16,6 +16,17 @@ c.CourseDirectory.course_id = os.environ.get("NBGRADER_COURSE_ID", "intro-dl")
 # Instructors release into <root>/<course>/outbound and collect from <root>/<course>/inbound.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 
+# Autograding in the sandbox, as the course root's nbgrader_config.py sets it: the Formgrader reads
+# the course root's config once, when the server starts, but this file on every request, so
+# Autograde is sandboxed even in a course root cloned after the server started.  (Students'
+# servers never autograde; their environment may lack the instructor's tools.)
+try:
+    from autograder.preprocessors import AUTOGRADE_PREPROCESSORS
+except ImportError:
+    pass
+else:
+    c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
+
 # Instructors only: the course root (a clone of the course repository).  The hub sets
 # NBGRADER_COURSE_ROOT for instructors; students have none and never see the formgrader.
 if os.environ.get("NBGRADER_COURSE_ROOT"):

@@ -14,6 +14,7 @@ import pytest
 
 from autograder import batch, cells, gradebook, validate
 from autograder.course_root import CourseRoot, code_cells
+from autograder.preprocessors import AUTOGRADE_PREPROCESSORS
 from autograder.wrong_answers import cases
 from tests.helpers import REPO, checksums
 
@@ -141,19 +142,36 @@ def test_sandbox_unusable_is_a_clear_error(course, tmp_path, monkeypatch, capsys
         sandbox.probe.cache_clear()
 
 
-def test_a_course_config_that_grades_outside_the_sandbox_is_refused(course, tmp_path, capsys):
-    """A course root whose nbgrader_config.py runs nbgrader's plain Execute (an older config, say):
-    the batch grader refuses, instead of grading with the instructor's rights."""
+STEPS = "c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)"
+
+
+@pytest.mark.parametrize("change", [
+    (STEPS, f"c.Autograde.autograde_preprocessors = {['nbgrader.preprocessors.Execute', *AUTOGRADE_PREPROCESSORS[1:]]!r}"),
+    ("c.SandboxedExecute.limits = {}", 'c.Autograde.autograde_preprocessors.append("nbgrader.preprocessors.Execute")'),
+    ("c.SandboxedExecute.limits = {}", 'c.SandboxedExecute.limits = {"memroy_mb": 4096}'),  # a typo
+    ("c.SandboxedExecute.limits = {}", 'c.Execute.kernel_name = "python3"'),
+])
+def test_a_course_config_that_would_grade_outside_the_sandbox_or_wrongly_is_refused(course, tmp_path, capsys, change):
+    """The batch grader refuses before grading anyone (exit 2; no grade overwritten with zeros), instead
+    of grading with the instructor's rights or failing every student's run one by one."""
     from autograder.__main__ import main
 
     root = course.copy(tmp_path / "course")
     config = root.path / "nbgrader_config.py"
-    config.write_text(config.read_text().replace('"autograder.preprocessors.SandboxedExecute"',
-                                                 '"nbgrader.preprocessors.Execute"'))
+    text = config.read_text()
+    assert change[0] in text
+    config.write_text(text.replace(change[0], change[1]))
     assert main(["autograde", A, "--course-dir", str(root.path), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "outside the sandbox" in err and "autograder.preprocessors.SandboxedExecute" in err, err
+    assert "outside the sandbox" in err or "Nothing was graded" in err, err
     assert not (root.path / "autograded").exists()
+
+
+def test_the_batch_grader_takes_its_limits_from_the_course_config(course, tmp_path):
+    root = course.copy(tmp_path / "course")
+    with open(root.path / "nbgrader_config.py", "a") as config:
+        config.write('\nc.SandboxedExecute.limits = {"notebook_timeout": 1234}\n')
+    assert batch.check_sandbox(batch.course_settings(root.path)).notebook_timeout == 1234
 
 
 def test_sandboxed_grades_equal_serial(course, serial, tmp_path):

@@ -7,7 +7,7 @@ from traitlets.config import Config
 
 from autograder import sandbox
 from autograder.course_root import course_settings
-from autograder.preprocessors import RemoveAnswerNotes, SandboxedExecute
+from autograder.preprocessors import AUTOGRADE_PREPROCESSORS, RemoveAnswerNotes, SandboxedExecute, runs_sandboxed
 from autograder.sandbox import bwrap
 from tests.helpers import REPO
 
@@ -41,19 +41,32 @@ def _execute(monkeypatch, **settings) -> SandboxedExecute:
 
 def test_the_course_config_grades_with_nbgraders_steps_and_the_sandbox():
     """nbgrader_config.py lists nbgrader's own autograding steps, in nbgrader's order, with Execute
-    replaced by SandboxedExecute (a new nbgrader step would show up here)."""
-    from traitlets.config.loader import PyFileConfigLoader
+    replaced by SandboxedExecute (a new nbgrader step would show up here); so does the hub's global
+    config, which the Formgrader reads on every request."""
     from nbgrader.converters import Autograde
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
     from nbgrader.preprocessors import Execute
+    from traitlets.config.loader import PyFileConfigLoader
     from traitlets.utils.importstring import import_item
 
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
     ours = [import_item(name) for name in config.Autograde.autograde_preprocessors]
     theirs = Autograde.class_traits()["autograde_preprocessors"].default()
     assert ours == [SandboxedExecute if c is Execute else c for c in theirs]
     assert "kernel_name" not in config.get("Execute", {}), "a kernel named in the config would run outside the sandbox"
     assert course_settings(REPO).sandboxed
+    hub = PyFileConfigLoader("nbgrader_config.py", path=str(REPO / "deploy" / "jupyterhub")).load_config()
+    assert hub.Autograde.autograde_preprocessors == config.Autograde.autograde_preprocessors
+
+
+@pytest.mark.parametrize("steps, sandboxed", [
+    (AUTOGRADE_PREPROCESSORS, True),
+    (("nbgrader.preprocessors.Execute", *AUTOGRADE_PREPROCESSORS[1:]), False),  # nbgrader's own
+    ((*AUTOGRADE_PREPROCESSORS, "nbgrader.preprocessors.Execute"), False),  # and a second run, outside
+    (AUTOGRADE_PREPROCESSORS[1:], False),  # nothing runs the notebook
+    (("no.such.Step", *AUTOGRADE_PREPROCESSORS), False),
+])
+def test_only_steps_that_run_notebooks_in_the_sandbox_count_as_sandboxed(steps, sandboxed):
+    assert runs_sandboxed(steps) is sandboxed
 
 
 def test_kernels_are_the_sandbox_with_the_configured_limits(monkeypatch):
@@ -71,6 +84,7 @@ def test_kernels_are_the_sandbox_with_the_configured_limits(monkeypatch):
 
 @pytest.mark.parametrize("settings, words", [
     ({"limits": {"memroy_mb": 1}}, "must be fields of autograder.sandbox.Limits"),
+    ({"limits": {"memory_mb": "4096"}}, "whole numbers above 0"),
     ({"kernel_name": "python3"}, "would run outside the sandbox"),
 ])
 def test_wrong_settings_are_refused(monkeypatch, settings, words):
