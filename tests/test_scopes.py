@@ -43,8 +43,8 @@ def test_each_catalogue_and_each_red_team_run_is_a_scope(collected):
     for name in assignments():   # each catalogue is graded once, by the worker that holds its scope
         assert scopes[f"tests/autograder/test_grading.py::TestCatalogue_{name}"] == slow_catalogue
     red_team = {s: tests for s, tests in scopes.items() if "test_red_team.py::TestRedTeam_" in s}
-    assert set(red_team) == {"tests/autograder/test_red_team.py::TestRedTeam_nbgrader",
-                             "tests/autograder/test_red_team.py::TestRedTeam_formgrader"}
+    assert set(red_team) == {f"tests/autograder/test_red_team.py::TestRedTeam_{path}"
+                             for path in ("nbgrader", "formgrader", "batch")}
     assert all(len(tests) > 30 for tests in red_team.values())
     # the catalogue's unit tests stay in the module's scope
     assert "test_catalogue_covers_every_graded_item[week3_mnist]" in scopes["tests/autograder/test_grading.py"]

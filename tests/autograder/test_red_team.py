@@ -2,16 +2,17 @@
 path an instructor grades by.
 
 Every hostile student, plus an honest correct one (``solution``) and an honest blank one
-(``blank``), is graded twice, each time only through the course's ``nbgrader_config.py`` (the
-limits below are written into it, as an instructor would set them):
+(``blank``), is graded three times, each time configured only by the course root's
+``nbgrader_config.py`` (the limits below are written into it, as an instructor sets them):
 
 * ``TestRedTeam_nbgrader``: nbgrader's own command, ``nbgrader autograde ASSIGNMENT``, once for
-  the class, kernels started cold;
+  the class;
 * ``TestRedTeam_formgrader``: the Formgrader's Autograde button, that is its HTTP API
-  (``POST /formgrader/api/submission/<assignment>/<student>/autograde``) on a running Jupyter
-  server, one request per student; as root its kernels are warm (forks of
-  ``sandbox.WarmKernels``, the batch grader's default, whose socket the server's environment names),
-  so both ways of starting a kernel are attacked too.
+  (``POST /formgrader/api/submission/<assignment>/<student>/autograde``) on a Jupyter server
+  started in the course root, one request per student;
+* ``TestRedTeam_batch``: the batch grader (``python -m autograder autograde``); as root its
+  kernels are warm (forks of ``sandbox.WarmKernels``, its default), so both
+  ways of starting a kernel are attacked.
 
 Everything is checked from outside: files, the network listener, processes, grades, and what
 ended up in the autograded notebooks.  If bubblewrap is missing, these tests fail (they never skip).
@@ -20,19 +21,23 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
+import os
 import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 import psutil
 import pytest
 
-from autograder import cells, red_team, sandbox
+from autograder import batch, cells, red_team, sandbox
 from autograder.course_root import CourseRoot, code_cells
 from autograder.red_team import ASSIGNMENT, NOTEBOOK
 from autograder.runner import nbgrader_env
@@ -48,14 +53,14 @@ HONEST = {"solution": {}, "blank": None}
 MB = 2**20
 
 
-def _sandbox_processes(root: Path) -> list[psutil.Process]:
-    """Kernel wrappers, bwrap and sandboxed processes of this test's course root (others may run too)."""
+def _sandbox_processes(*roots: Path) -> list[psutil.Process]:
+    """Kernel wrappers, bwrap and sandboxed processes working in these folders (others may run too)."""
     out = []
     for p in psutil.process_iter(["cmdline", "uids"]):
         try:
             cmd = " ".join(p.info["cmdline"] or [])
             if ("autograder.sandbox.kernel" in cmd or "bwrap" in cmd or "--inside" in cmd or "--warm-server" in cmd
-                    or 200000 <= p.info["uids"].real < 260000) and p.cwd().startswith(str(root)):
+                    or 200000 <= p.info["uids"].real < 260000) and p.cwd().startswith(tuple(map(str, roots))):
                 out.append(p)
         except (psutil.Error, AttributeError):
             pass
@@ -91,7 +96,7 @@ class Listener:
         self.sock.close()
 
 
-def _graded(tmp_path_factory, path: str, warm):
+def _graded(tmp_path_factory, path: str):
     tmp = tmp_path_factory.mktemp("red_team")
     root = CourseRoot.create(tmp / "course", [ASSIGNMENT])
     with open(root.path / "nbgrader_config.py", "a") as config:  # the instructor's settings
@@ -124,10 +129,20 @@ def _graded(tmp_path_factory, path: str, warm):
     before = {k: sha256(p) for k, p in watched.items() if p.exists()}
     private_tmp = tmp / "tmpdir"  # where the wrappers make their private folders
     private_tmp.mkdir()
-    env = nbgrader_env(TMPDIR=str(private_tmp), **({"COURSE_WARM_KERNEL": warm.socket} if warm else {}))
+    env = nbgrader_env(TMPDIR=str(private_tmp))
     students = [*HONEST, *(a.student for a in attacks)]
     start = time.monotonic()
-    if path == "nbgrader":
+    if path == "batch":  # its own warm-kernel server as root, its own scratch roots (in private_tmp)
+        said = io.StringIO()
+        with (mock.patch.object(tempfile, "tempdir", str(private_tmp)), mock.patch.dict(os.environ, {"PATH": env["PATH"]}),
+              contextlib.redirect_stderr(said)):
+            # one student at a time: pytest-xdist's other worker keeps the second core busy already
+            result = batch.autograde_class(root.path, ASSIGNMENT, workers=1, sandbox=True, progress=False)
+        code = 1 if result.failed else 0
+        log = said.getvalue() + result.summary() + "".join(r.log for r in result.students.values())
+        if sandbox.warm_kernels_possible():
+            assert "kernels start cold" not in said.getvalue(), said.getvalue()
+    elif path == "nbgrader":
         proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT], cwd=root.path, env=env,
                               capture_output=True, text=True, timeout=900)
         code, log = proc.returncode, proc.stdout + proc.stderr
@@ -142,8 +157,6 @@ def _graded(tmp_path_factory, path: str, warm):
     seconds = time.monotonic() - start
     listener.close()
     time.sleep(1)
-    if warm:  # every student's kernel was a warm one
-        assert warm.kernels_started() == len(HONEST) + len(attacks), warm.log()[-3000:]
     yield {
         "root": root, "code": code, "log": log, "seconds": seconds, "listener": listener, "watched": watched,
         "before": before, "grades": root.grades(ASSIGNMENT), "attacks": attacks, "private_tmp": private_tmp, "secret": secret,
@@ -173,16 +186,13 @@ class RedTeam:
     own (below): `make test` runs pytest-xdist with --dist loadscope, which keeps a class's tests on
     one worker, so the two runs can go side by side."""
 
-    path: str  # "nbgrader" (the command) or "formgrader" (its HTTP API)
-    kernels: str  # "cold" (each kernel a new Python) or "warm" (forks of sandbox.WarmKernels)
+    path: str  # "nbgrader" (the command), "formgrader" (its HTTP API) or "batch" (python -m autograder autograde)
 
     @pytest.fixture(scope="class")
     def graded(self, tmp_path_factory):
         if not sandbox.available():
             pytest.fail(f"the sandbox cannot run here: {sandbox.probe()}")
-        with sandbox.WarmKernels(LIMITS) if self.kernels == "warm" else contextlib.nullcontext() as warm:
-            assert warm is None or warm.socket, f"the warm-kernel server did not start: {warm.problem}"
-            yield from _graded(tmp_path_factory, self.path, warm)
+        yield from _graded(tmp_path_factory, self.path)
 
     def test_autograde_run_completes(self, graded):
         log = graded["log"]
@@ -192,8 +202,7 @@ class RedTeam:
         missing = students - set(graded["grades"])
         assert not missing, f"students without grades: {missing}"
         assert all(graded["grades"][s] for s in students), "every student should have graded cells"
-        print(f"\nred team, {self.path}, {self.kernels} kernels: {len(students)} students autograded in "
-              f"{graded['seconds']:.1f} s")
+        print(f"\nred team, {self.path}: {len(students)} students autograded in {graded['seconds']:.1f} s")
 
     def test_honest_students_graded_as_without_hostile_ones(self, graded):
         cells = code_cells(ASSIGNMENT, "grade")
@@ -264,18 +273,18 @@ class RedTeam:
         assert "grading helpers were modified by your code" in text, text[-2000:]
 
     def test_no_stray_processes_and_machine_responsive(self, graded):
-        root = graded["root"].path
+        folders = graded["root"].path, graded["private_tmp"]  # the course root, the batch's scratch roots
         deadline = time.monotonic() + 10
-        while _sandbox_processes(root) and time.monotonic() < deadline:
+        while _sandbox_processes(*folders) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert not _sandbox_processes(root), [p.info for p in _sandbox_processes(root)]
+        assert not _sandbox_processes(*folders), [p.info for p in _sandbox_processes(*folders)]
         start = time.monotonic()
         subprocess.run([sys.executable, "-c", "pass"], check=True, timeout=30)
         assert time.monotonic() - start < 5, "the machine is sluggish after the run"
         assert psutil.virtual_memory().available > 512 * MB
 
 
-# as root, the Formgrader's kernels are warm ones: both paths and both ways of starting a kernel
-TestRedTeam_nbgrader = type("TestRedTeam_nbgrader", (RedTeam,), {"path": "nbgrader", "kernels": "cold"})
-TestRedTeam_formgrader = type("TestRedTeam_formgrader", (RedTeam,), {
-    "path": "formgrader", "kernels": "warm" if sandbox.warm_kernels_possible() else "cold"})
+# The three ways an instructor grades, each a scope of its own
+TestRedTeam_nbgrader = type("TestRedTeam_nbgrader", (RedTeam,), {"path": "nbgrader"})
+TestRedTeam_formgrader = type("TestRedTeam_formgrader", (RedTeam,), {"path": "formgrader"})
+TestRedTeam_batch = type("TestRedTeam_batch", (RedTeam,), {"path": "batch"})
