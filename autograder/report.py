@@ -101,15 +101,21 @@ def write_report(course_dir: Path, out: Path, assignments: list[str] | None = No
     return out
 
 
-def _similar(course_dir: Path, out: Path, names: list[str]) -> dict[str, tuple[Path, list]]:
-    """{assignment: (its similarity page, the flagged pairs)} for the assignments handed in."""
+def _similar(course_dir: Path, out: Path, names: list[str]) -> dict[str, tuple[Path | None, list, str]]:
+    """{assignment: (its similarity page, the flagged pairs, why it could not be compared)} for the
+    assignments handed in.  A comparison that fails leaves the rest of the report as it is."""
     found = {}
     for a in names:
         try:
-            pairs = similarity.find_pairs(course_dir, a)
+            comparison = similarity.read_class(course_dir, a)
         except FileNotFoundError:  # no submissions of it, or its source is gone
             continue
-        found[a] = (similarity.write_html(pairs, out, a), pairs)
+        except Exception as err:  # noqa: BLE001 (the report goes on; the section says what failed)
+            found[a] = (None, [], f"could not be compared: {type(err).__name__}: {err}")
+            continue
+        pairs = comparison.pairs()
+        skipped = "; ".join(f"{s.student}'s {s.path.name} left out: {s.reason}" for s in comparison.skipped)
+        found[a] = (similarity.write_html(pairs, out, a), pairs, skipped)
     return found
 
 
@@ -203,9 +209,10 @@ def _write_html(out: Path, names, totals, maxima, plots, checks, similar) -> Non
                          for a, c in sorted(checks.items()) for m, n in c.most_common())
     images = "".join(f'<figure><img src="{e(p)}" alt="{e(p)}"></figure>' for p in plots)
     similar_rows = "".join(
-        f'<tr><td><a href="{e(page.name)}">{e(a)}</a></td><td>{len(pairs)}</td><td>'
+        (f'<tr><td><a href="{e(page.name)}">{e(a)}</a></td>' if page else f"<tr><td>{e(a)}</td>") + f"<td>{len(pairs)}</td><td>"
         + e("; ".join(f"{p.students[0]} and {p.students[1]} ({p.score:.2f})" for p in pairs) or "none")
-        + "</td></tr>" for a, (page, pairs) in similar.items())
+        + (f"<br><small>{e(note)}</small>" if note else "") + "</td></tr>"
+        for a, (page, pairs, note) in similar.items())
     (out / "index.html").write_text(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Class report</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}

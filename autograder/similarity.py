@@ -533,11 +533,14 @@ def read_class(course_dir: Path | str, assignment: str) -> Comparison:
         mine: dict[str, str] = {}
         for path in sorted((submitted / student / assignment).glob("*.ipynb")):
             try:
-                nb = _read_notebook(path)
+                found = _answer_cells(_read_notebook(path))
             except (ValueError, OSError) as err:
                 skipped.append(Skipped(student, path, str(err)))
                 continue
-            for gid, code in _answer_cells(nb):
+            except (AttributeError, TypeError, KeyError) as err:  # cells of the wrong shape
+                skipped.append(Skipped(student, path, f"has cells that cannot be read ({type(err).__name__}: {err})"))
+                continue
+            for gid, code in found:
                 key = key_of.get((path.stem, gid)) or unique.get(gid)  # a renamed notebook: by its cells
                 if key:
                     mine[key] = code

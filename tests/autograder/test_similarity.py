@@ -408,10 +408,13 @@ def test_a_corrupt_notebook_is_reported_and_the_rest_compared(week1, tmp_path):
     bad.write_text('{"cells": [')
     not_a_notebook = root.path / "submitted" / "instructor" / A / "notes.ipynb"
     not_a_notebook.write_text('{"nbformat": 3}')
+    odd_cells = root.path / "submitted" / "instructor" / A / "odd.ipynb"  # valid JSON, cells of the wrong shape
+    odd_cells.write_text('{"nbformat": 4, "cells": [{"cell_type": "code", "metadata": null, "source": [1]}]}')
     comparison = similarity.read_class(root.path, A)
     assert {(s.student, s.path.name) for s in comparison.skipped} == {("copy_reordered", "01_forward_pass.ipynb"),
-                                                                      ("instructor", "notes.ipynb")}
-    assert "not valid notebook JSON" in comparison.skipped[0].reason + comparison.skipped[1].reason
+                                                                      ("instructor", "notes.ipynb"),
+                                                                      ("instructor", "odd.ipynb")}
+    assert "not valid notebook JSON" in " ".join(s.reason for s in comparison.skipped)
     assert "copy_reordered" not in comparison.students and "instructor" in comparison.students
     assert comparison.score("original", "copy_renamed") >= similarity.THRESHOLD
 
