@@ -89,7 +89,7 @@ def read_roster(path: str, id_column: str, plugin: str) -> tuple[list[str], list
     where = Path(path)
     if not where.is_file():
         raise ExportError(f"{plugin}.roster: no file {str(where.resolve())!r}. Export the class from the LMS's "
-                          f"gradebook as CSV and give its path (relative to the course root), e.g. "
+                          f"gradebook as CSV and give its path (relative to the folder nbgrader export runs in), e.g. "
                           f"--{plugin}.roster=lms_export.csv")
     text = where.read_text(encoding="utf-8-sig")
     try:
@@ -133,12 +133,20 @@ class LmsExportPlugin(ExportPlugin):
     def table(self, gb) -> tuple[list[str], list[list[str]], list[list[str]]]:
         self.check_id_column()
         selected = {str(s) for s in self.student}
+        wanted = [str(a) for a in self.assignment]
         totals: dict[str, dict[str, Total]] = {}
-        maxima: dict[str, float] = {}
-        for t in totals_of(gb, [str(a) for a in self.assignment] or None):
-            maxima[t.assignment] = t.max_score
+        maxima = {a.name: float(a.max_score) for a in gb.assignments if not wanted or a.name in wanted}
+        handed_in = set()
+        for t in totals_of(gb, wanted or None):
+            if t.submitted:
+                handed_in.add(t.assignment)
             if not selected or t.student in selected:
                 totals.setdefault(t.student, {})[t.assignment] = t
+        unsubmitted = sorted(set(maxima) - handed_in)
+        if unsubmitted:
+            self.log.warning("No one has handed in %s yet: every student gets 0 for it, which the import writes over "
+                             "the %s grades; leave it out with --assignment if that is not meant",
+                             ", ".join(unsubmitted), self.lms)
         if not maxima:
             raise ExportError(f"No assignment to export: the gradebook has {[a.name for a in gb.assignments]}, "
                               f"--assignment asks for {list(self.assignment)}.")

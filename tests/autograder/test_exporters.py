@@ -209,3 +209,20 @@ def test_a_canvas_export_with_semicolons_names_apart_and_a_hidden_row_is_read(tm
     assert header == ["LastName", "FirstName", "ID", "SIS Login ID", "Section", "week1 (501)"]
     students = [r for r in map(CanvasExportPlugin().student_row, rows) if r]
     assert [(r["Student"], r["ID"], r["SIS Login ID"]) for r in students] == [("Alves, Ana", "1001", "ana")]
+
+
+def test_an_assignment_no_one_handed_in_is_exported_with_a_warning(tmp_path):
+    """As nbgrader export does: every student 0 (here: no student yet, so only the header); the
+    warning says the import would write those zeros over the LMS's grades."""
+    (tmp_path / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.course_id = {COURSE!r}\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", nbgrader_env()["PATH"])
+        with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", COURSE) as gb:
+            gb.add_assignment("week9", duedate=DUE)
+            gb.add_notebook("nb", "week9")
+            gb.add_grade_cell("q1", "nb", "week9", max_score=7.0, cell_type="code")
+    run = nbgrader(tmp_path, "export", CANVAS, "--CanvasExportPlugin.id_column=ID")
+    assert run.returncode == 0, run.stderr
+    header, points_possible, *rows = read(tmp_path / "canvas_grades.csv")
+    assert header == [*CANVAS_STUDENT_COLUMNS, "week9"] and float(points_possible[5]) == 7 and rows == []
+    assert "No one has handed in week9 yet" in run.stderr
