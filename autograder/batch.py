@@ -115,7 +115,13 @@ def grade_one(task: Task) -> TaskResult:
         with Gradebook(db_url, task.course_id) as gb:
             gb.update_or_create_student(task.student, **task.student_info)
             if task.extension:  # kept in the submission, where nbgrader autograde reads it
-                gb.update_or_create_submission(task.assignment, task.student, extension=task.extension)
+                import warnings
+
+                from sqlalchemy.exc import SAWarning
+
+                with warnings.catch_warnings():  # nbgrader's add_submission on its own session (harmless)
+                    warnings.simplefilter("ignore", SAWarning)
+                    gb.update_or_create_submission(task.assignment, task.student, extension=task.extension)
 
         # the kernel is stopped at once when the notebook is done (its outputs are in): a graceful
         # shutdown of a kernel that imported torch takes 1-2 s; the sandbox's private folder is in root

@@ -409,6 +409,7 @@ def test_missing_notebook_of_several_grades_the_others(tmp_path):
     assert any("04_playground.ipynb is missing" in w and "others are graded" in w for w in check.warnings)
 
 
+@pytest.mark.filterwarnings("ignore:Object of type:sqlalchemy.exc.SAWarning")  # nbgrader's add_submission
 def test_extensions_count_as_with_nbgraders_autograde(course, tmp_path):
     """A late submission is penalised (the course here takes the points of a late submission); a
     student granted an extension with nbgrader (Gradebook.grant_extension) who submits after the

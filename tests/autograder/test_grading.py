@@ -29,10 +29,11 @@ class Catalogue:
     assignment: str
 
     @pytest.fixture(scope="class")
-    def graded(self, tmp_path_factory):
+    @classmethod
+    def graded(cls, tmp_path_factory):
         """Every catalogue case of the assignment, autograded by nbgrader:
         (assignment, outcome by student, the folder it was graded in)."""
-        name = self.assignment
+        name = cls.assignment
         workdir = tmp_path_factory.mktemp(name)
         outcomes = catalogue.grade(name, workdir, workers=2, progress=False, course_dir=REPO)
         return name, {o.student: o for o in outcomes}, workdir

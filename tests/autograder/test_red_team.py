@@ -189,10 +189,11 @@ class RedTeam:
     path: str  # "nbgrader" (the command), "formgrader" (its HTTP API) or "batch" (python -m autograder autograde)
 
     @pytest.fixture(scope="class")
-    def graded(self, tmp_path_factory):
+    @classmethod
+    def graded(cls, tmp_path_factory):
         if not sandbox.available():
             pytest.fail(f"the sandbox cannot run here: {sandbox.probe()}")
-        yield from _graded(tmp_path_factory, self.path)
+        yield from _graded(tmp_path_factory, cls.path)
 
     def test_autograde_run_completes(self, graded):
         log = graded["log"]
