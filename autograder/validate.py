@@ -77,7 +77,7 @@ def expected_cells(source_dir: Path, assignment: str) -> dict[str, set[str]]:
     return out
 
 
-def _read(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
+def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
     """(notebook, '') or (None, what is wrong with the file)."""
     try:
         with open(path, encoding="utf-8") as f:
@@ -134,7 +134,7 @@ def check_submission(course_dir: Path, assignment: str, student: str, *,
 
     readable: dict[str, nbformat.NotebookNode] = {}
     for path in sorted(folder.glob("*.ipynb")):
-        nb, problem = _read(path)
+        nb, problem = read_notebook(path)
         if problem:
             if path.stem in expected:
                 check.warnings.append(
