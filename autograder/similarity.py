@@ -99,7 +99,6 @@ from __future__ import annotations
 import builtins
 import html
 import io
-import json
 import keyword
 import math
 import re
@@ -110,7 +109,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from autograder import cells, cli
+from autograder import cells, cli, validate
 
 THRESHOLD = 0.4
 K = 5  # tokens per fingerprint
@@ -436,19 +435,6 @@ class NoSubmissions(FileNotFoundError):
     """No student has handed in the assignment."""
 
 
-def _read_notebook(path: Path) -> dict:
-    """The notebook's JSON (nbformat 4); ValueError saying what is wrong with it."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError("is not a text file (not UTF-8)") from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f"is not valid notebook JSON ({err.msg} at line {err.lineno})") from None
-    if not isinstance(data, dict) or data.get("nbformat") != 4 or not isinstance(data.get("cells"), list):
-        raise ValueError("is not an nbformat-4 notebook")
-    return data
-
-
 def _source(cell: Mapping) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
@@ -502,8 +488,8 @@ def read_class(course_dir: Path | str, assignment: str) -> Comparison:
         release = None
         if release_path.exists():
             try:
-                release = _read_notebook(release_path)
-            except ValueError:
+                release, _ = validate.read_notebook(release_path)
+            except OSError:
                 release = None
         released = dict(_answer_cells(release)) if release else {}
         for gid, code in _answer_cells(nb):
@@ -533,8 +519,12 @@ def read_class(course_dir: Path | str, assignment: str) -> Comparison:
         mine: dict[str, str] = {}
         for path in sorted((submitted / student / assignment).glob("*.ipynb")):
             try:
-                found = _answer_cells(_read_notebook(path))
-            except (ValueError, OSError) as err:
+                nb, problem = validate.read_notebook(path)
+                if nb is None:
+                    skipped.append(Skipped(student, path, problem))
+                    continue
+                found = _answer_cells(nb)
+            except OSError as err:
                 skipped.append(Skipped(student, path, str(err)))
                 continue
             except (AttributeError, TypeError, KeyError) as err:  # cells of the wrong shape
