@@ -72,8 +72,8 @@ from autograder.gradebook import Total, totals_of
 CANVAS_STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_ROW = "Points Possible"
 CANVAS_TITLE_WITH_ID = re.compile(r"(.*) \((\d+)\)")  # an assignment column of Canvas's export
-# Moodle's export header of a user field -> its "Map to" choice on import
-MOODLE_MAP_TO = {"ID number": "ID number", "Email address": "Email address", "Username": "Username"}
+# the user fields Moodle's import can "Map to", as its export names their columns
+MOODLE_USER_FIELDS = ("ID number", "Email address", "Username")
 
 
 class ExportError(Exception):
@@ -265,9 +265,9 @@ class MoodleExportPlugin(LmsExportPlugin):
         return "ID number"
 
     def check_id_column(self):
-        if self.id_column not in MOODLE_MAP_TO:
+        if self.id_column not in MOODLE_USER_FIELDS:
             raise ExportError(f"MoodleExportPlugin.id_column {self.id_column!r}: Moodle identifies a student by one "
-                              f"of {list(MOODLE_MAP_TO)}; set it to the one that holds nbgrader's student ids.")
+                              f"of {list(MOODLE_USER_FIELDS)}; set it to the one that holds nbgrader's student ids.")
 
     def student_columns(self):
         return (self.id_column,)
@@ -276,7 +276,7 @@ class MoodleExportPlugin(LmsExportPlugin):
         """None: Moodle's file has no place for the maximum, so the log says what to set in Moodle."""
         self.log.info("In Moodle, Grades > Import > CSV file: Map from %r, Map to %r; map each assignment column "
                       "to its grade item (or New grade item), whose maximum grade must be: %s", self.id_column,
-                      MOODLE_MAP_TO[self.id_column],
+                      self.id_column,
                       ", ".join(f"{self.header_of(a)} {points(maxima[a])}" for a in order))
         return []
 
