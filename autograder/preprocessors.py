@@ -26,11 +26,17 @@ so ``nbgrader autograde``, with or without ``--student``, the Formgrader's Autog
 batch grader all grade in the same sandbox.  Where the sandbox cannot run (no bubblewrap), it
 refuses before any kernel starts, with a message that says how to install it and names the one
 setting that grades without it, knowingly: ``c.SandboxedExecute.sandbox = False``.
+Its kernel client (:class:`ReadyClient`) starts running cells as soon as the kernel has answered,
+without jupyter_client's fixed 0.2 s wait for a quiet IOPub channel: nbclient reads only the
+IOPub messages of the cell it runs.
 """
 from __future__ import annotations
 
 import os
+import time
+from queue import Empty
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Dict, Unicode
 
@@ -113,6 +119,50 @@ def runs_sandboxed(steps) -> bool:
     return bool(executing) and all(issubclass(c, SandboxedExecute) for c in executing)
 
 
+class ReadyClient(AsyncKernelClient):
+    """The kernel client of :class:`SandboxedExecute`: ready once the kernel has answered a
+    ``kernel_info_request`` on the shell channel and that request's ``idle`` status has come
+    through IOPub (which proves the IOPub subscription is connected: ZMQ drops what is published
+    before it is).
+
+    jupyter_client's own ``wait_for_ready`` then also reads IOPub until it has been quiet for
+    0.2 s, a fixed 0.2 s per notebook graded.  Nothing needs that drain here: nbclient keeps only
+    the IOPub messages whose parent is the cell it is running.
+    """
+
+    IOPUB_WAIT = 0.5  # seconds for the status of a kernel_info_request before asking again
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:  # (jupyter_client binds the base's)
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            msg_id = self.kernel_info()
+            reply = await self._reply_to(msg_id, "shell", 1.0)
+            if reply is not None:
+                self._handle_kernel_info_reply(reply)
+                if await self._reply_to(msg_id, "iopub", self.IOPUB_WAIT, idle=True) is not None:
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    async def _reply_to(self, msg_id: str, channel: str, wait: float, idle: bool = False) -> dict | None:
+        """The first message of ``channel`` whose parent is ``msg_id`` (with ``idle``: its idle
+        status) within ``wait`` seconds, else None; other messages are dropped."""
+        sock = self.shell_channel if channel == "shell" else self.iopub_channel
+        end = time.monotonic() + wait
+        while (left := end - time.monotonic()) > 0:
+            try:
+                msg = await sock.get_msg(timeout=left)
+            except Empty:
+                return None
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if not idle or (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"):
+                return msg
+        return None
+
+
 class SandboxedExecute(Execute):
     """nbgrader's Execute, with each kernel in the grading sandbox (or a refusal saying why not)."""
 
@@ -166,4 +216,5 @@ class SandboxedExecute(Execute):
         self.km = self.kernel_manager_class(kernel_name=sandbox.KERNEL_NAME, kernel_spec_manager=sandbox.kernel_specs(),
                                             config=self.config)
         self.km.kernel_spec.env = {sandbox.LIMITS_ENV: limits}  # what the kernel wrapper reads
+        self.km.client_class = f"{ReadyClient.__module__}.{ReadyClient.__qualname__}"
         return self.km

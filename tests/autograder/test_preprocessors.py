@@ -7,7 +7,8 @@ from traitlets.config import Config
 
 from autograder import sandbox
 from autograder.course_root import course_settings
-from autograder.preprocessors import AUTOGRADE_PREPROCESSORS, RemoveAnswerNotes, SandboxedExecute, runs_sandboxed
+from autograder.preprocessors import (AUTOGRADE_PREPROCESSORS, ReadyClient, RemoveAnswerNotes, SandboxedExecute,
+                                      runs_sandboxed)
 from autograder.sandbox import bwrap
 from tests.helpers import REPO
 
@@ -76,6 +77,7 @@ def test_kernels_are_the_sandbox_with_the_configured_limits(monkeypatch):
     assert km.kernel_spec.argv[2:4] == ["-m", "autograder.sandbox.kernel"]
     limits = sandbox.Limits.from_json(km.kernel_spec.env[sandbox.LIMITS_ENV])
     assert limits == sandbox.Limits(memory_mb=999), "the other limits keep their defaults"
+    assert isinstance(km.client(), ReadyClient)
     # the batch grader's own limits (in the environment) come first
     monkeypatch.setenv(sandbox.LIMITS_ENV, sandbox.Limits(processes=7).to_json())
     km = SandboxedExecute(config=Config({"SandboxedExecute": {"limits": {"memory_mb": 999}}})).create_kernel_manager()
@@ -109,3 +111,36 @@ def test_opting_out_runs_the_notebooks_kernel(monkeypatch):
     ep = _execute(monkeypatch, sandbox=False)
     ep.nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
     assert ep.create_kernel_manager().kernel_name == "python3"
+
+
+@pytest.mark.slow  # starts a kernel
+def test_the_ready_client_runs_cells_once_the_kernel_answers():
+    """ReadyClient skips jupyter_client's 0.2 s quiet wait; the first cell's outputs are still its own."""
+    import asyncio
+
+    from jupyter_client import AsyncKernelManager
+
+    async def run():
+        km = AsyncKernelManager(kernel_name="python3", client_class="autograder.preprocessors.ReadyClient")
+        await km.start_kernel()
+        kc = km.client()
+        try:
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=60)
+            assert kc.session.session, "connected"
+            msg_id = kc.execute("print(6 * 7)")
+            seen = []
+            while True:
+                msg = await kc.get_iopub_msg(timeout=30)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                seen.append((msg["msg_type"], msg["content"].get("text") or msg["content"].get("execution_state")))
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    return type(kc), seen
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    client, seen = asyncio.run(run())
+    assert client is ReadyClient
+    assert seen[0] == ("status", "busy") and ("stream", "42\n") in seen, seen
