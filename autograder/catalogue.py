@@ -1,9 +1,15 @@
 """Autograde the catalogue of wrong answers of an assignment with nbgrader.
 
-Every case becomes one student: the instructor's solution with the case's
-answer cells swapped in, filled into the generated student notebook.  Two
-more students come along: ``solution`` (the instructor's answers) and
-``blank`` (the untouched student notebook).  The batch grader
+Every wrong answer becomes one student: the instructor's solution with the
+case's answer cells swapped in, filled into the generated student notebook.
+The right answers (alternatives that must keep full marks) are packed: one
+student holds as many of them as have no answer cell in common
+(:func:`right_packs`), since a right answer leaves every later cell the same
+inputs the solution gives it.  A pack with full marks gives each of its
+answers full marks; a pack that loses points is graded again answer by
+answer, so the report names the answer at fault.  Two more students come
+along: ``solution`` (the instructor's answers) and ``blank`` (the untouched
+student notebook).  The batch grader
 (:mod:`autograder.batch`: nbgrader's own ``autograde`` per student, in the
 sandbox, warm kernels and all) grades them all, exactly as it grades a class;
 the grades are read back from nbgrader's gradebook, and the hints from the
@@ -30,6 +36,7 @@ from autograder.course_root import CourseRoot, code_cells
 from autograder.wrong_answers import Case, cases
 
 SOLUTION, BLANK = "solution", "blank"
+RIGHT_PACK = "right_answers_{}"  # the student id of the n-th pack of right answers (from 1)
 
 
 @dataclass
@@ -39,6 +46,7 @@ class Outcome:
     grades: dict[str, tuple[float, float]]  # grade_id -> (score, max)
     shown: str = ""  # what the graded test cells printed: errors (with hints) and streams
     error: str = ""  # why the batch grader could not grade this student ('' if it did)
+    graded_as: str = ""  # the pack of right answers it was graded in ('' if graded on its own)
 
     @property
     def score(self) -> float:
@@ -78,10 +86,25 @@ def _check_cells_exist(assignment: str, catalogue: list[Case], course_dir: Path 
             raise KeyError(f"catalogue case {case.name!r} names cells that {assignment} does not have: {unknown}")
 
 
-def _autograde(root: CourseRoot, assignment: str, workers: int, progress: bool) -> dict[str, str]:
-    """Autograde every student of ``root`` with the batch grader; a student it could not grade is
-    graded once more.  Returns {student: why} of those that failed twice."""
-    result = batch.autograde_class(root.path, assignment, workers=workers, progress=progress)
+def right_packs(catalogue: list[Case]) -> list[list[Case]]:
+    """The right answers of ``catalogue`` in packs whose answers share no answer cell, each answer
+    in the first pack it fits (catalogue order): as many packs as the most right answers of one cell."""
+    packs: list[tuple[set[str], list[Case]]] = []
+    for case in (c for c in catalogue if c.kind == "right"):
+        fits = next((p for p in packs if not p[0] & case.answers.keys()), None)
+        if fits is None:
+            packs.append((set(case.answers), [case]))
+        else:
+            fits[0].update(case.answers)
+            fits[1].append(case)
+    return [members for _, members in packs]
+
+
+def _autograde(root: CourseRoot, assignment: str, workers: int, progress: bool,
+               students: list[str] | None = None) -> dict[str, str]:
+    """Autograde ``students`` (default: all) of ``root`` with the batch grader; a student it could
+    not grade is graded once more.  Returns {student: why} of those that failed twice."""
+    result = batch.autograde_class(root.path, assignment, students=students, workers=workers, progress=progress)
     errors = {sid: result.students[sid].message for sid in result.failed}
     if not errors:
         return {}
@@ -93,8 +116,9 @@ def _autograde(root: CourseRoot, assignment: str, workers: int, progress: bool) 
 
 def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = True,
           course_dir: Path | None = None) -> list[Outcome]:
-    """Generate, submit every case as a student, autograde the class with the batch grader (in the
-    sandbox, as real submissions are graded), and return the outcomes.
+    """Generate, submit every wrong answer and every pack of right answers as a student, autograde
+    the class with the batch grader (in the sandbox, as real submissions are graded), and return the
+    outcomes: the solution's, the blank notebook's, then one per case in catalogue order.
 
     ``course_dir``: the course root whose source/ and nbgrader_config.py are used (default: here).
     A student the batch grader could not grade (on a loaded machine a kernel can fail to start in
@@ -103,21 +127,42 @@ def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = 
     _check_cells_exist(assignment, catalogue, course_dir)
     root = CourseRoot.create(workdir / "course", [assignment], course_dir)
     root.generate(assignment)
-    students: list[tuple[str, Case | None, dict[str, str] | None]] = [
-        (SOLUTION, None, {}), (BLANK, None, None),
-        *((c.student, c, c.answers) for c in catalogue),
-    ]
-    for sid, _, answers in students:
+    packs = {RIGHT_PACK.format(n): pack for n, pack in enumerate(right_packs(catalogue), 1)}
+    taken = {SOLUTION, BLANK, *packs} & {c.student for c in catalogue}
+    if taken:
+        raise ValueError(f"catalogue cases of {assignment} take student ids the catalogue needs: {sorted(taken)}")
+    students: dict[str, dict[str, str] | None] = {SOLUTION: {}, BLANK: None}
+    students.update((c.student, c.answers) for c in catalogue if c.kind == "wrong")
+    students.update((pid, {k: v for c in pack for k, v in c.answers.items()}) for pid, pack in packs.items())
+    for sid, answers in students.items():
         root.submit(sid, assignment, root.student_notebooks(assignment, answers))
 
     start = time.monotonic()
     errors = _autograde(root, assignment, workers, progress)
-    if progress:
-        print(f"autograded {len(students)} submissions of {assignment} with {workers} workers "
-              f"in {time.monotonic() - start:.1f} s", file=sys.stderr)
     grades = root.grades(assignment)
-    return [Outcome(sid, case, grades.get(sid, {}), shown_by_tests(root.path / "autograded" / sid / assignment),
-                    errors.get(sid, "")) for sid, case, _ in students]
+    lost = [pid for pid in packs if errors.get(pid) or not grades.get(pid)
+            or any(s < m for s, m in grades[pid].values())]
+    alone = [c for pid in lost for c in packs[pid]]  # graded again one by one, to name the answer at fault
+    if alone:
+        for case in alone:
+            root.submit(case.student, assignment, root.student_notebooks(assignment, case.answers))
+        errors.update(_autograde(root, assignment, workers, False, students=[c.student for c in alone]))
+        grades = root.grades(assignment)
+    if progress:
+        print(f"autograded {len(students) + len(alone)} submissions of {assignment} ({len(catalogue)} cases, the right "
+              f"answers in {len(packs)} packs) with {workers} workers in {time.monotonic() - start:.1f} s",
+              file=sys.stderr)
+
+    def outcome(sid: str, case: Case | None, graded_as: str = "") -> Outcome:
+        by = graded_as or sid
+        return Outcome(sid, case, grades.get(by, {}), shown_by_tests(root.path / "autograded" / by / assignment),
+                       errors.get(by, ""), graded_as)
+
+    by_case = {c.student: outcome(c.student, c) for c in alone}
+    by_case.update((c.student, outcome(c.student, c, pid)) for pid, pack in packs.items() if pid not in lost
+                   for c in pack)
+    by_case.update((c.student, outcome(c.student, c)) for c in catalogue if c.kind == "wrong")
+    return [outcome(SOLUTION, None), outcome(BLANK, None), *(by_case[c.student] for c in catalogue)]
 
 
 def shown_by_tests(folder: Path) -> str:
@@ -145,7 +190,8 @@ def run(args) -> int:
         problem = o.problem()
         bad += bool(problem)
         print(f"{'FAIL' if problem else 'ok  '} {kind:8} {o.student:45} {o.score:4g}/{o.max_score:g}"
-              f"  {problem or ('lost: ' + ', '.join(o.lost) if o.lost else '')}")
+              f"  {problem or ('lost: ' + ', '.join(o.lost) if o.lost else '')}"
+              f"{'  (graded in ' + o.graded_as + ')' if o.graded_as else ''}")
     hinted = [o for o in outcomes if o.case and o.case.hint]
     print(f"{len(outcomes) - bad} graded as expected, {bad} not; "
           f"{sum(not o.problem() for o in hinted)} of {len(hinted)} hints shown as the catalogue expects")

@@ -196,3 +196,76 @@ def test_every_hint_of_a_grade_cell_is_proven_by_a_wrong_answer(name):
     assert messages, f"found no Hint in the grade cells of {name}"
     unproven = [m for m in messages if not any(h in m for h in named)]
     assert not unproven, "hints that no wrong answer of the catalogue proves:\n" + "\n".join(unproven)
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_right_answers_are_packed_without_sharing_a_cell(name):
+    right = [c for c in cases(name) if c.kind == "right"]
+    packs = catalogue.right_packs(cases(name))
+    assert sorted(c.name for p in packs for c in p) == sorted(c.name for c in right), "each right answer in one pack"
+    for pack in packs:
+        answered = [k for c in pack for k in c.answers]
+        assert len(answered) == len(set(answered)), f"a pack answers a cell twice: {[c.name for c in pack]}"
+    most = max(Counter(k for c in right for k in c.answers).values())
+    assert len(packs) == most, "as many packs as the most right answers of one cell"
+
+
+class _FakeRoot:
+    """A course root whose gradebook gives full marks unless a submitted answer says BROKEN (in the
+    grade cell of that answer)."""
+
+    def __init__(self):
+        self.path, self.submitted, self.graded = Path("course"), {}, []
+
+    def generate(self, assignment):
+        pass
+
+    def student_notebooks(self, assignment, answers):
+        return dict(answers or {})
+
+    def submit(self, student, assignment, nbs):
+        self.submitted[student] = nbs
+
+    def autograde_class(self, course_dir, assignment, students=None, **_):
+        from autograder.batch import ClassResult, StudentResult
+
+        names = students or sorted(self.submitted)
+        self.graded.append(names)
+        return ClassResult(assignment, {s: StudentResult(s, "ok", "") for s in names}, 1.0)
+
+    def grades(self, assignment):
+        return {s: {f"test_{k}": (0.0 if "BROKEN" in v else 1.0, 1.0) for k, v in nbs.items()}
+                for s, nbs in self.submitted.items() if nbs}
+
+
+def _fake_catalogue(monkeypatch, right_answers):
+    from autograder.wrong_answers import Case
+
+    root = _FakeRoot()
+    monkeypatch.setattr(catalogue.CourseRoot, "create", staticmethod(lambda *a, **k: root))
+    monkeypatch.setattr(catalogue.batch, "autograde_class", root.autograde_class)
+    monkeypatch.setattr(catalogue, "_check_cells_exist", lambda *a: None)
+    monkeypatch.setattr(catalogue, "shown_by_tests", lambda folder: "")
+    fake = [Case("wrong_a", {"a": "BROKEN"}, "wrong", loses=("test_a",)),
+            *(Case(n, answers, "right") for n, answers in right_answers)]
+    monkeypatch.setattr(catalogue, "cases", lambda name: fake)
+    return root
+
+
+def test_a_pack_of_right_answers_with_full_marks_gives_each_answer_full_marks(monkeypatch, tmp_path):
+    root = _fake_catalogue(monkeypatch, [("alt_a", {"a": "x"}), ("alt_b", {"b": "y"}), ("alt_a2", {"a": "z"})])
+    outcomes = {o.student: o for o in catalogue.grade("anything", tmp_path, progress=False)}
+    assert root.graded == [sorted(["solution", "blank", "wrong_a", "right_answers_1", "right_answers_2"])]
+    assert root.submitted["right_answers_1"] == {"a": "x", "b": "y"} and root.submitted["right_answers_2"] == {"a": "z"}
+    assert outcomes["alt_a"].graded_as == outcomes["alt_b"].graded_as == "right_answers_1"
+    assert [o.student for o in outcomes.values()] == ["solution", "blank", "wrong_a", "alt_a", "alt_b", "alt_a2"]
+    assert not [o.problem() for o in outcomes.values() if o.case and o.problem()]
+
+
+def test_a_pack_that_loses_points_is_graded_again_answer_by_answer(monkeypatch, tmp_path):
+    root = _fake_catalogue(monkeypatch, [("alt_a", {"a": "x"}), ("alt_b", {"b": "BROKEN"}), ("alt_a2", {"a": "z"})])
+    outcomes = {o.student: o for o in catalogue.grade("anything", tmp_path, progress=False)}
+    assert root.graded[1] == ["alt_a", "alt_b"], "only the failed pack's answers, one student each"
+    assert outcomes["alt_a"].graded_as == outcomes["alt_b"].graded_as == ""
+    assert outcomes["alt_a"].problem() == "" and outcomes["alt_a2"].problem() == ""
+    assert outcomes["alt_b"].problem() == "expected full marks, lost points in ['test_b']"
