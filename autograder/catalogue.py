@@ -3,9 +3,9 @@
 Every wrong answer becomes one student: the instructor's solution with the
 case's answer cells swapped in, filled into the generated student notebook.
 The right answers (alternatives that must keep full marks) are packed: one
-student holds as many of them as have no answer cell in common
-(:func:`right_packs`), since a right answer leaves every later cell the same
-inputs the solution gives it.  A pack with full marks gives each of its
+student holds as many of them as answer different cells and call none of each
+other's functions (:func:`right_packs`), since a right answer leaves every
+later cell the same inputs the solution gives it.  A pack with full marks gives each of its
 answers full marks; a pack that loses points is graded again answer by
 answer, so the report names the answer at fault.  Two more students come
 along: ``solution`` (the instructor's answers) and ``blank`` (the untouched
@@ -86,18 +86,53 @@ def _check_cells_exist(assignment: str, catalogue: list[Case], course_dir: Path 
             raise KeyError(f"catalogue case {case.name!r} names cells that {assignment} does not have: {unknown}")
 
 
+def _functions(code: str) -> tuple[set[str], set[str]]:
+    """The names a piece of answer code defines at its top level (functions, classes, imports,
+    assignments), and the names it calls."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set(), set()
+    defined = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    return defined, called
+
+
 def right_packs(catalogue: list[Case]) -> list[list[Case]]:
-    """The right answers of ``catalogue`` in packs whose answers share no answer cell, each answer
-    in the first pack it fits (catalogue order): as many packs as the most right answers of one cell."""
-    packs: list[tuple[set[str], list[Case]]] = []
-    for case in (c for c in catalogue if c.kind == "right"):
-        fits = next((p for p in packs if not p[0] & case.answers.keys()), None)
+    """The right answers of ``catalogue`` in packs, each answer in the first pack it fits (catalogue
+    order).  Two answers go into different packs if they answer the same cell, or if one calls a
+    function the other defines: a right answer may ask more of another answer than its exercise
+    does (``predict_hidden`` written with ``predict_no_hidden`` needs several output units, which a
+    right ``predict_no_hidden`` need not handle)."""
+    right = [c for c in catalogue if c.kind == "right"]
+    defined, called = {}, {}
+    for c in right:
+        found = [_functions(code) for code in c.answers.values()]
+        defined[c.name] = set().union(*(d for d, _ in found))
+        called[c.name] = set().union(*(k for _, k in found))
+
+    def apart(a: Case, b: Case) -> bool:
+        return bool(a.answers.keys() & b.answers.keys() or defined[a.name] & called[b.name]
+                    or defined[b.name] & called[a.name])
+
+    packs: list[list[Case]] = []
+    for case in right:
+        fits = next((p for p in packs if not any(apart(case, other) for other in p)), None)
         if fits is None:
-            packs.append((set(case.answers), [case]))
+            packs.append([case])
         else:
-            fits[0].update(case.answers)
-            fits[1].append(case)
-    return [members for _, members in packs]
+            fits.append(case)
+    return packs
 
 
 def _autograde(root: CourseRoot, assignment: str, workers: int, progress: bool,
