@@ -1,8 +1,10 @@
-"""What several test modules share: where the repository and the staged data are, and checksums."""
+"""What several test modules share: where the repository and the staged data are, checksums, page text."""
 from __future__ import annotations
 
 import hashlib
+import html
 import os
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,3 +21,9 @@ def sha256(path: Path) -> str:
 def checksums(folder: Path) -> dict[str, str]:
     """{relative path: sha256} of every file under ``folder``: compare before and after to prove nothing changed."""
     return {str(p.relative_to(folder)): sha256(p) for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def page_text(path: Path) -> str:
+    """The text of an HTML page (tags removed, entities decoded), as a student reads it."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", path.read_text(), flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))

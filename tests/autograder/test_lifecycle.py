@@ -12,8 +12,6 @@ hidden tests nor (to a student who did nothing) the solutions.
 from __future__ import annotations
 
 import csv
-import html
-import re
 from pathlib import Path
 
 import nbformat
@@ -25,7 +23,7 @@ from autograder.course_root import CourseRoot, code_cells, source_notebook
 from autograder import runner
 from autograder.runner import nbgrader_env
 from autograder.wrong_answers import cases
-from tests.helpers import checksums
+from tests.helpers import checksums, page_text
 
 pytestmark = pytest.mark.slow
 
@@ -59,12 +57,6 @@ def regions(text: str, begin: str, end: str) -> list[str]:
         elif inside:
             out.append(line.strip())
     return out
-
-
-def page_text(path: Path) -> str:
-    """The text of an HTML page (tags removed, entities decoded), as a student reads it."""
-    text = re.sub(r"<(script|style)\b.*?</\1>", " ", path.read_text(), flags=re.S)
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def run_course(tmp: Path):
