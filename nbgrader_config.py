@@ -69,8 +69,10 @@ c.Execute.interrupt_on_timeout = True
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback: nbgrader shows the test cells as autograded, hidden tests included
-# (jupyter/nbgrader#917).  This filter removes the hidden-test code and shortens
-# the errors of those cells to their message (a traceback quotes the test code).
+# (jupyter/nbgrader#917).  This filter removes the hidden-test code, replaces what the
+# hidden tests printed or raised by a summary that never names their inputs or expected
+# values (autograder/hidden.py), and shortens the errors of the visible tests to their
+# message (a traceback quotes the test code).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.preprocessors.HideHiddenTests",

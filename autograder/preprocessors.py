@@ -3,9 +3,10 @@
 :class:`HideHiddenTests` is an nbgrader preprocessor for ``generate_feedback``:
 nbgrader's feedback shows the test cells as autograded, hidden tests included
 (jupyter/nbgrader#917).  It removes the ``### BEGIN HIDDEN TESTS`` ...
-``### END HIDDEN TESTS`` region from test cells and shortens the errors those
-cells raised to their message (a traceback quotes the failing test's code).
-Enable it in ``nbgrader_config.py``::
+``### END HIDDEN TESTS`` region from test cells, replaces whatever the hidden tests printed or
+raised by a summary in the instructor's words (:mod:`autograder.hidden`: which property failed,
+never an input or an expected value), and shortens the errors of the visible tests to their
+message (a traceback quotes the failing test's code).  Enable it in ``nbgrader_config.py``::
 
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
@@ -26,7 +27,8 @@ so ``nbgrader autograde``, with or without ``--student``, the Formgrader's Autog
 batch grader all grade in the same sandbox.  Where the sandbox cannot run (no bubblewrap), it
 refuses before any kernel starts, with a message that says how to install it and names the one
 setting that grades without it, knowingly: ``c.SandboxedExecute.sandbox = False``.
-Its kernel client (:class:`ReadyClient`) starts running cells as soon as the kernel has answered,
+A test cell with hidden tests runs in parts, so that feedback can tell their outputs from the
+visible tests' (:mod:`autograder.hidden`).  Its kernel client (:class:`ReadyClient`) starts running cells as soon as the kernel has answered,
 without jupyter_client's fixed 0.2 s wait for a quiet IOPub channel: nbclient reads only the
 IOPub messages of the cell it runs.
 """
@@ -38,7 +40,9 @@ from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Dict, Unicode
+from traitlets import Bool, Dict
+
+from autograder import hidden
 
 BEGIN, END = "### BEGIN ANSWER NOTES", "### END ANSWER NOTES"
 
@@ -68,28 +72,36 @@ class RemoveAnswerNotes(NbGraderPreprocessor):
 
 
 class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback without hidden tests: their code is removed and their errors keep only the message."""
-
-    begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS", help="Marks the start of hidden tests").tag(config=True)
-    end_test_delimeter = Unicode("END HIDDEN TESTS", help="Marks the end of hidden tests").tag(config=True)
+    """Feedback without hidden tests: their code is removed, and all they printed or raised is
+    replaced by a summary in the instructor's words (:mod:`autograder.hidden`).  The errors of the
+    visible tests keep only their message (a traceback quotes the test code)."""
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or self.begin_test_delimeter not in cell.source:
+        if cell.cell_type != "code" or hidden.BEGIN not in cell.source:
             return cell, resources
-        kept, hidden = [], False
-        for line in cell.source.split("\n"):
-            if self.begin_test_delimeter in line:
-                hidden = True
-                kept.append(line.replace(self.begin_test_delimeter, "hidden tests (not shown)"))
-            elif self.end_test_delimeter in line:
-                hidden = False
-            elif not hidden:
-                kept.append(line)
-        cell.source = "\n".join(kept)
-        for out in cell.get("outputs", []):
+        shown, hidden_outputs = hidden.split_outputs(cell)
+        outputs = list(shown)
+        stand_in = hidden.summary(cell, hidden_outputs)
+        if stand_in is not None:  # where the hidden tests ran: before the visible tests after them
+            outputs.insert(self._hidden_position(cell), stand_in)
+        for out in outputs:
             if out.get("output_type") == "error":
                 out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
+        cell.outputs = outputs
+        cell.metadata.pop(hidden.META, None)
+        cell.source = hidden.without_hidden_code(cell.source)
         return cell, resources
+
+    @staticmethod
+    def _hidden_position(cell) -> int:
+        """How many shown outputs come before the hidden tests' (those of the visible tests above them)."""
+        n = 0
+        for out in cell.get("outputs", []):
+            mark = out.get("metadata", {}).get(hidden.META) if out.get("output_type") == "display_data" else None
+            if isinstance(mark, dict):
+                return n
+            n += 1
+        return 0
 
 
 # nbgrader's own autograding steps (nbgrader.converters.Autograde.autograde_preprocessors), in its
@@ -218,3 +230,12 @@ class SandboxedExecute(Execute):
         self.km.kernel_spec.env = {sandbox.LIMITS_ENV: limits}  # what the kernel wrapper reads
         self.km.client_class = f"{ReadyClient.__module__}.{ReadyClient.__qualname__}"
         return self.km
+
+    def preprocess_cell(self, cell, resources, index):
+        """A cell with hidden tests runs in parts, visible then hidden tests (see :mod:`autograder.hidden`)."""
+        if cell.cell_type != "code" or hidden.parts(cell.source) is None:
+            return super().preprocess_cell(cell, resources, index)
+        self._check_assign_resources(resources)
+        hidden.run_in_parts(cell, lambda part: self.execute_cell(part, index, store_history=True))
+        self.nb.cells[index] = cell  # (nbclient put the last part there)
+        return cell, self.resources

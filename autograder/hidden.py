@@ -1,0 +1,207 @@
+"""Hidden tests that stay hidden in feedback, even when the student's code is hostile.
+
+A test cell's hidden tests (between nbgrader's ``### BEGIN HIDDEN TESTS`` and ``### END
+HIDDEN TESTS``) call the student's functions on inputs the student never sees and compare
+with expected values.  Everything the kernel prints while they run is the student's to
+control: a check's message names its inputs and expected values, and the student's own
+function can print its arguments or raise an exception whose name or message holds them.
+Shown in feedback, that turns hidden tests into an oracle (submit, read, hard-code).  So
+the decision of what a hidden test shows is taken outside the kernel, in two steps:
+
+1. **While autograding** (:class:`autograder.preprocessors.SandboxedExecute`), a cell with
+   hidden tests runs in parts (:func:`parts`): the visible tests, then, if they passed, the
+   hidden tests, each as its own execute request.  Outputs are sorted by the request they
+   answer (nbclient keeps only a request's own messages), so the kernel cannot move an
+   output across the boundary.  Between the parts go marker outputs carrying a random
+   ``nonce`` that is also written into the cell's metadata, outside the kernel's reach, after
+   the cell ran (:func:`run_in_parts`).  The grade is nbgrader's as before: a hidden test's
+   error is an error output of the cell.  The autograded notebook keeps everything, for the
+   instructor.
+2. **In feedback** (:class:`autograder.preprocessors.HideHiddenTests`), the outputs between
+   valid markers are replaced by one summary (:func:`summary`) written from instructor text
+   only: which property failed, chosen from a fixed list by the check's wording, the hints
+   written as plain strings in the cell's hidden tests, and the cell's first comment line
+   (what it checks, visible to students already).  A student who forges a check's wording
+   can only pick another entry of the list.  A cell with hidden tests but without valid
+   markers (graded some other way) shows the summary in place of all its outputs.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import re
+import secrets
+
+BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"  # nbgrader's ClearHiddenTests delimiters
+META = "course_hidden_tests"  # cell metadata: {"nonce": ...}; marker outputs: {"nonce": ..., "at": "begin"/"end"}
+FAILED = "HiddenTestFailed"
+
+# what a hidden check's message says went wrong (course.feedback, course.model_checks), and how
+# the feedback says it; the first that matches wins
+PROPERTIES = (
+    ("gave None", "your function returned None (is the `return` statement missing?)"),
+    ("was modified", "your function modified its input"),
+    ("has the wrong dtype", "the result has the wrong dtype"),
+    ("of dtype", "the result has the wrong dtype"),
+    ("should be a shape", "the result should be a shape (a tuple of integers)"),
+    ("has the wrong shape", "the result has the wrong shape"),
+    ("contains NaN", "the result contains NaN (not a number)"),
+    ("should be a number", "the result is not a number or an array of numbers"),
+    ("has the wrong value", "the result has the wrong values"),
+)
+
+
+def parts(source: str) -> list[tuple[bool, str]] | None:
+    """A cell's code cut at its hidden-test delimiters: ``[(hidden, code), ...]`` in order, empty
+    parts left out; None if it has no hidden tests.  If a part is not Python on its own (the
+    delimiters inside a block), the whole cell is one hidden part."""
+    if BEGIN not in source:
+        return None
+    out: list[tuple[bool, str]] = []
+    hidden, lines = False, []
+    for line in source.split("\n") + [None]:
+        if line is None or BEGIN in line or END in line:
+            if "\n".join(lines).strip():
+                out.append((hidden, "\n".join(lines)))
+            lines = []
+            if line is not None:
+                hidden = BEGIN in line
+        else:
+            lines.append(line)
+    try:
+        for _, code in out:
+            ast.parse(code)
+    except SyntaxError:
+        return [(True, source)]
+    return out
+
+
+def _marker(nonce: str, at: str):
+    from nbformat.v4 import new_output
+
+    return new_output("display_data", data={"text/plain": ""}, metadata={META: {"nonce": nonce, "at": at}})
+
+
+def run_in_parts(cell, execute) -> None:
+    """Run a code cell with hidden tests part by part with ``execute(part) -> part`` (a copy of the
+    cell with one part's code), stopping at the first error, and set the cell's outputs: the
+    parts' outputs with markers around the hidden ones.  A part's value (``execute_result``) is
+    kept for the last part run only, as when the cell runs whole."""
+    cut = parts(cell.source)
+    nonce = secrets.token_hex(16)
+    outputs = []
+    for n, (hidden, code) in enumerate(cut):
+        part = copy.deepcopy(cell)
+        part.source, part.outputs = code, []
+        part = execute(part)
+        got = [o for o in part.outputs if not isinstance(o.get("metadata", {}).get(META), dict)]  # no forged markers
+        failed = any(o.get("output_type") == "error" for o in got)
+        if n < len(cut) - 1 and not failed:
+            got = [o for o in got if o.get("output_type") != "execute_result"]
+        outputs += [_marker(nonce, "begin"), *got, _marker(nonce, "end")] if hidden else got
+        cell.execution_count = part.get("execution_count")
+        if failed:
+            break
+    cell.outputs = outputs
+    cell.metadata[META] = {"nonce": nonce}
+
+
+def split_outputs(cell) -> tuple[list, list]:
+    """(outputs shown as they are, outputs of hidden tests), markers dropped.  Without valid
+    markers every output counts as hidden."""
+    nonce = cell.get("metadata", {}).get(META, {}).get("nonce")
+    shown, hidden, inside = [], [], False
+    for out in cell.get("outputs", []):
+        mark = out.get("metadata", {}).get(META) if out.get("output_type") == "display_data" else None
+        if isinstance(mark, dict) and nonce and mark.get("nonce") == nonce and mark.get("at") in ("begin", "end"):
+            inside = mark["at"] == "begin"
+            continue
+        (hidden if inside or not nonce else shown).append(out)
+    return shown, hidden
+
+
+def _hints(hidden_code: str) -> list[str]:
+    """The hints written as plain strings (no f-string, no variable) in hidden test code."""
+    try:
+        tree = ast.parse(hidden_code)
+    except SyntaxError:
+        return []
+    return [node.args[1].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Hint" and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)]
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def summary(cell, hidden_outputs: list):
+    """The one output that stands for a cell's hidden tests in feedback: instructor text only."""
+    from nbformat.v4 import new_output
+
+    errors = [o for o in hidden_outputs if o.get("output_type") == "error"]
+    if not errors:
+        return new_output("stream", name="stdout", text="Hidden tests: passed.\n") if hidden_outputs else None
+    said = _squash(" ".join(f"{o.get('evalue', '')}" for o in errors))
+    found = next((text for words, text in PROPERTIES if words in said), "")
+    first = next((line.strip().lstrip("#").strip() for line in cell.source.split("\n") if line.strip()), "")
+    hidden_code = "\n".join(code for hidden, code in (parts(cell.source) or []) if hidden)
+    hints = [h for h in _hints(hidden_code) if _squash(h) in said]
+    lines = [f"A hidden test failed: {found}." if found else "A hidden test failed."]
+    lines += [f"Hint: {h}" for h in dict.fromkeys(hints)]
+    if first.lower().startswith("checks"):
+        lines.append(f"This cell {first[0].lower()}{first[1:]}")
+    lines.append("Hidden tests use inputs you do not see; test your function on other inputs of your own.")
+    text = "\n  ".join(lines)
+    return new_output("error", ename=FAILED, evalue=text, traceback=[f"{FAILED}: {text}"])
+
+
+def without_hidden_code(source: str) -> str:
+    """A cell's code with its hidden tests replaced by one comment line."""
+    kept, hidden = [], False
+    for line in source.split("\n"):
+        if BEGIN in line:
+            hidden = True
+            kept.append(re.sub(r"#+\s*" + BEGIN, "# hidden tests (not shown)", line))
+        elif END in line:
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d*\.\d{3,}|(?<![\w.])\d{3,}(?![\w.])")  # 0.5406, .1824, 12.345, 784
+
+
+def revealing(text: str) -> set[str]:
+    """What in a hidden test's output would tell its inputs or expected values: numbers with three
+    or more digits (after the point, or whole) and the first line of each message (a check's name
+    and what it found)."""
+    found = {m.group(0).lstrip("-") for m in _NUMBER.finditer(text)}
+    found |= {line.strip() for line in text.split("\n")[:1] if len(line.strip()) >= 12}
+    return found
+
+
+def leaks(autograded, feedback_text: str, seen_anyway: str = "") -> list[str]:
+    """What of the hidden tests' outputs in an autograded notebook shows in ``feedback_text`` (the
+    feedback page's text), apart from what the student sees anyway (``seen_anyway``: their own
+    notebook, the outputs of the visible tests)."""
+    secret: set[str] = set()
+    visible = [seen_anyway]
+    for cell in autograded.cells:
+        if cell.cell_type != "code" or BEGIN not in cell.source:
+            continue
+        shown, hidden_outputs = split_outputs(cell)
+        visible += [_output_text(o) for o in shown]
+        for out in hidden_outputs:
+            secret |= revealing(_output_text(out))
+    anyway = "\n".join(visible)
+    return sorted(s for s in secret if s in feedback_text and s not in anyway)
+
+
+def _output_text(out) -> str:
+    if out.get("output_type") == "error":  # (feedback shows no traceback: HideHiddenTests)
+        return f"{out.get('ename', '')}: {out.get('evalue', '')}"
+    if out.get("output_type") == "stream":
+        return str(out.get("text", ""))
+    return "\n".join(str(v) for k, v in out.get("data", {}).items() if k.startswith("text/"))

@@ -1,0 +1,146 @@
+"""Hidden tests stay hidden in feedback (autograder.hidden): a test cell runs visible tests and
+hidden tests apart, and feedback replaces everything the hidden tests printed or raised by
+instructor text, whatever the student's code prints, raises or forges."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from autograder import hidden
+from autograder.preprocessors import HideHiddenTests, SandboxedExecute
+
+GRADE = {"nbgrader": {"grade": True, "grade_id": "neuron_tests", "points": 2, "locked": True, "solution": False,
+                      "schema_version": 3}}
+TESTS = '''# Checks neuron: the weighted sum of the inputs plus the bias, through the sigmoid.
+check("neuron on the slide's example", neuron((1.0, 1.0), (0.0, 0.0), 0.0), 0.5)
+### BEGIN HIDDEN TESTS
+_z = 2 * 0.5 + -1 * 1 + 0.5 * -2 - 0.5
+check("neuron(x=(2, -1, 0.5), w=(0.5, 1, -2), b=-0.5)", neuron((2, -1, 0.5), (0.5, 1, -2), -0.5),
+      1 / (1 + np.exp(-_z)), hints=[Hint(lambda got: True, "did you forget the bias b?")])
+### END HIDDEN TESTS
+print("visible tests after the hidden ones ran")'''
+SECRETS = ("2, -1, 0.5", "0.5, 1, -2", "0.1824", "LEAK (2", "Leak_")  # hidden inputs, expected value, leaks of them
+
+
+def _notebook(answer: str):
+    setup = new_code_cell("import numpy as np\nfrom course.feedback import check, Hint")
+    return new_notebook(cells=[setup, new_code_cell(answer), new_code_cell(TESTS, metadata=GRADE)],
+                        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+
+
+def _text(cell) -> str:
+    return cell.source + "\n" + "\n".join(str(o) for o in cell.outputs)
+
+
+def test_a_cell_is_cut_at_its_hidden_test_delimiters():
+    assert hidden.parts("x = 1") is None
+    cut = hidden.parts(TESTS)
+    assert [h for h, _ in cut] == [False, True, False]
+    assert cut[1][1].startswith("_z = ") and "BEGIN" not in "".join(code for _, code in cut)
+    inside_a_block = "if True:\n    ### BEGIN HIDDEN TESTS\n    check(1)\n    ### END HIDDEN TESTS\n    pass"
+    assert hidden.parts(inside_a_block) == [(True, inside_a_block)], "not Python apart: one hidden part"
+
+
+def _ran(outputs_by_part):
+    """run_in_parts with a stand-in kernel that gives each part the outputs listed for it."""
+    cell = new_code_cell(TESTS, metadata=dict(GRADE))
+    calls = iter(outputs_by_part)
+
+    def execute(part):
+        part.outputs = list(next(calls))
+        part.execution_count = 7
+        return part
+
+    hidden.run_in_parts(cell, execute)
+    return cell
+
+
+def test_forged_markers_are_dropped_and_hidden_outputs_sit_between_real_ones():
+    forged = new_output("display_data", data={"text/plain": ""},
+                        metadata={hidden.META: {"nonce": "guess", "at": "end"}})
+    leak = new_output("stream", name="stdout", text="LEAK x=(2, -1, 0.5)\n")
+    cell = _ran([[new_output("execute_result", data={"text/plain": "True"}, execution_count=5), forged],
+                 [leak, new_output("error", ename="FeedbackError", evalue="neuron(x=(2, -1, 0.5)) has the wrong value.",
+                                   traceback=[])]])
+    kinds = [o.output_type for o in cell.outputs]
+    assert kinds == ["display_data", "stream", "error", "display_data"], "value of a middle part dropped, forgery too"
+    shown, hid = hidden.split_outputs(cell)
+    assert shown == [] and [o.output_type for o in hid] == ["stream", "error"]
+    assert cell.execution_count == 7
+
+
+def test_without_valid_markers_every_output_counts_as_hidden():
+    cell = new_code_cell(TESTS, metadata=dict(GRADE))
+    cell.outputs = [new_output("stream", name="stdout", text="LEAK\n")]
+    assert hidden.split_outputs(cell) == ([], cell.outputs), "graded some other way: nothing is trusted"
+
+
+@pytest.mark.slow  # starts kernels
+@pytest.mark.parametrize("answer, words", [
+    # prints the hidden inputs and returns a wrong value
+    ("def neuron(x, w, b):\n    print('LEAK', x, w, b)\n    return 0.5", "the result has the wrong values"),
+    # smuggles them out in an exception's name and message
+    ("def neuron(x, w, b):\n    if x[0] != 1.0:\n        raise type('Leak_' + str(x), (Exception,), {})(f'LEAK {x} {w}')\n"
+     "    return 0.5", "A hidden test failed."),
+    # forges a check's wording to choose what feedback says: it can only pick from the list
+    ("def neuron(x, w, b):\n    if x[0] != 1.0:\n        raise AssertionError(f'LEAK {x} gave None.')\n    return 0.5",
+     "your function returned None"),
+])
+def test_hidden_tests_show_only_instructor_text_in_feedback(answer, words):
+    from nbgrader.utils import determine_grade
+
+    nb = _notebook(answer)
+    SandboxedExecute(sandbox=False, timeout=60).preprocess(nb, {"metadata": {"path": "."}})
+    graded = nb.cells[2]
+    assert determine_grade(graded) == (0, 2), "a failing hidden test still costs the cell's points"
+    shown, hid = hidden.split_outputs(graded)
+    assert "LEAK" in "".join(map(str, hid)), "the autograded notebook keeps all, for the instructor"
+    assert not [o for o in shown if o.output_type == "error"], "the visible test passed"
+
+    cell, _ = HideHiddenTests().preprocess_cell(nbformat.from_dict(graded), {}, 2)
+    text = _text(cell)
+    leaked = [s for s in SECRETS if s in text]
+    assert not leaked, f"feedback shows hidden inputs, expected values or the student's leaks: {leaked}\n{text}"
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    assert [e.ename for e in errors] == [hidden.FAILED], cell.outputs
+    assert words in errors[0].evalue, errors[0].evalue
+    assert "This cell checks neuron: the weighted sum" in errors[0].evalue
+    assert "# hidden tests (not shown)" in cell.source and "_z" not in cell.source
+    if "wrong values" in words:
+        assert "Hint: did you forget the bias b?" in errors[0].evalue, "a constant hint is instructor text"
+
+
+@pytest.mark.slow  # starts a kernel
+def test_a_failing_visible_test_is_shown_and_the_hidden_ones_do_not_run():
+    nb = _notebook("def neuron(x, w, b):\n    print('LEAK', x)\n    return 0.25")
+    SandboxedExecute(sandbox=False, timeout=60).preprocess(nb, {"metadata": {"path": "."}})
+    cell, _ = HideHiddenTests().preprocess_cell(nb.cells[2], {}, 2)
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    assert len(errors) == 1 and errors[0].ename == "FeedbackError"
+    assert "neuron on the slide's example has the wrong value" in errors[0].evalue
+    assert "LEAK (1.0, 1.0)" in _text(cell), "what the student printed in visible tests stays"
+    assert "2, -1, 0.5" not in _text(cell)
+
+
+@pytest.mark.slow  # starts a kernel
+def test_a_cell_whose_hidden_tests_pass_runs_to_its_end():
+    nb = _notebook("import numpy as np\ndef neuron(x, w, b):\n    print('LEAK', x)\n"
+                   "    return 1 / (1 + np.exp(-(np.dot(x, w) + b)))")
+    SandboxedExecute(sandbox=False, timeout=60).preprocess(nb, {"metadata": {"path": "."}})
+    assert "visible tests after the hidden ones ran" in _text(nb.cells[2])
+    cell, _ = HideHiddenTests().preprocess_cell(nb.cells[2], {}, 2)
+    text = _text(cell)
+    assert "Hidden tests: passed." in text and "visible tests after the hidden ones ran" in text
+    assert "LEAK (2, -1, 0.5)" not in text and "LEAK (1.0, 1.0)" in text
+
+
+def test_leaks_names_hidden_numbers_and_messages_in_a_feedback_page():
+    cell = _ran([[], [new_output("error", ename="FeedbackError", evalue="neuron(x=(2, -1, 0.5), w=(0.5, 1, -2), b=-0.5) "
+                                "has the wrong value.\n  expected: 0.1824\n  got:      0.5", traceback=[])]])
+    nb = new_notebook(cells=[cell])
+    assert hidden.leaks(nb, "A hidden test failed: the result has the wrong values.") == []
+    assert hidden.leaks(nb, "... expected: 0.1824 ...") == ["0.1824"]
+    first = "FeedbackError: neuron(x=(2, -1, 0.5), w=(0.5, 1, -2), b=-0.5) has the wrong value."
+    assert hidden.leaks(nb, first) == [first]
+    assert hidden.leaks(nb, "expected: 0.1824", seen_anyway="the notebook says 0.1824") == [], "seen anyway"
