@@ -8,10 +8,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import catalogue, cells
+from autograder import catalogue, cells, runner
 from autograder.course_root import assignments, code_cells
 from autograder.wrong_answers import cases
-from tests.helpers import REPO
+from tests.helpers import REPO, page_text
 
 ASSIGNMENTS = assignments()
 
@@ -75,6 +75,46 @@ class Catalogue:
             if o.case and o.case.kind == "wrong":
                 assert o.score < o.max_score
 
+    @pytest.mark.slow
+    def test_feedback_never_shows_what_the_hidden_tests_printed(self, graded):
+        """nbgrader's generate_feedback, with the course's config, for every submission of the
+        catalogue whose hidden tests printed or raised anything (the others have nothing of theirs to
+        show): no number or message of it is in the feedback page, unless the student sees it anyway
+        (in the released notebook, their own answers, the visible tests)."""
+        import shutil
+
+        from autograder import hidden
+
+        name, _, workdir = graded
+        root = workdir / "course"
+        said = {}  # student: their autograded notebooks, if a hidden test printed or raised something
+        for folder in sorted((root / "autograded").iterdir()):
+            nbs = {p: nbformat.read(p, as_version=4) for p in sorted((folder / name).glob("*.ipynb"))}
+            if any(hidden.split_outputs(c)[1] for nb in nbs.values() for c in nb.cells
+                   if c.cell_type == "code" and hidden.BEGIN in c.source):
+                said[folder.name] = nbs
+        failed = sum(any(o.get("output_type") == "error" for o in hidden.split_outputs(c)[1])
+                     for nbs in said.values() for nb in nbs.values() for c in nb.cells
+                     if c.cell_type == "code" and hidden.BEGIN in c.source)
+        assert failed >= 1, f"no wrong answer of {name} fails a hidden test: the check would mean nothing"
+
+        feedback = workdir / "feedback-root"  # the class, with only those students autograded
+        shutil.copytree(root, feedback, ignore=lambda d, names: names if Path(d).name == "autograded" and
+                        Path(d).parent == root else [])
+        for student in said:
+            shutil.copytree(root / "autograded" / student, feedback / "autograded" / student)
+        runner.nbgrader(feedback, "generate_feedback", name)
+        release = {p.stem: p.read_text() for p in (root / "release" / name).glob("*.ipynb")}
+        problems = []
+        for student, nbs in said.items():
+            for path, autograded in nbs.items():
+                own = (root / "submitted" / student / name / path.name).read_text()
+                page = feedback / "feedback" / student / name / f"{path.stem}.html"
+                found = hidden.leaks(autograded, page_text(page), release[path.stem] + own)
+                if found:
+                    problems.append(f"{student}/{path.stem}: {found[:5]}")
+        assert not problems, "feedback shows what hidden tests printed:\n" + "\n".join(problems)
+        print(f"{name}: {len(said)} feedback pages checked, {failed} failing hidden tests")
 
 for _name in ASSIGNMENTS:  # TestCatalogue_week1_forward_pass, ...: one class (one xdist scope) per assignment
     globals()[f"TestCatalogue_{_name}"] = type(f"TestCatalogue_{_name}", (Catalogue,), {"assignment": _name})
