@@ -20,7 +20,7 @@ the decision of what a hidden test shows is taken outside the kernel, in two ste
 2. **In feedback** (:class:`autograder.preprocessors.HideHiddenTests`), the outputs between
    valid markers are replaced by one summary (:func:`summary`) written from instructor text
    only: which property failed, chosen from a fixed list by the check's wording, the hints
-   written as plain strings in the cell's hidden tests, and the cell's first comment line
+   written as plain strings in the test cell, and the cell's first comment line
    (what it checks, visible to students already).  A student who forges a check's wording
    can only pick another entry of the list.  A cell with hidden tests but without valid
    markers (graded some other way) shows the summary in place of all its outputs.
@@ -120,15 +120,28 @@ def split_outputs(cell) -> tuple[list, list]:
     return shown, hidden
 
 
-def _hints(hidden_code: str) -> list[str]:
-    """The hints written as plain strings (no f-string, no variable) in hidden test code."""
+def hint_texts(code: str, fstrings: bool = False) -> list[str]:
+    """The messages of the ``Hint(test, message)`` calls in a test cell's code: a string, or a name
+    the cell assigns a string to; with ``fstrings``, also the fixed text of an f-string (feedback
+    never shows f-string hints of hidden tests: they could hold a value)."""
     try:
-        tree = ast.parse(hidden_code)
+        tree = ast.parse(code)
     except SyntaxError:
         return []
-    return [node.args[1].value for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Hint" and len(node.args) >= 2
-            and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)]
+    named = {t.id: node.value.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+             and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+             for t in node.targets if isinstance(t, ast.Name)}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Hint" and len(node.args) >= 2:
+            arg = node.args[1]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                out.append(arg.value)
+            elif isinstance(arg, ast.Name) and arg.id in named:
+                out.append(named[arg.id])
+            elif fstrings and isinstance(arg, ast.JoinedStr):
+                out.append("".join(v.value for v in arg.values if isinstance(v, ast.Constant)))
+    return out
 
 
 def _squash(text: str) -> str:
@@ -145,8 +158,7 @@ def summary(cell, hidden_outputs: list):
     said = _squash(" ".join(f"{o.get('evalue', '')}" for o in errors))
     found = next((text for words, text in PROPERTIES if words in said), "")
     first = next((line.strip().lstrip("#").strip() for line in cell.source.split("\n") if line.strip()), "")
-    hidden_code = "\n".join(code for hidden, code in (parts(cell.source) or []) if hidden)
-    hints = [h for h in _hints(hidden_code) if _squash(h) in said]
+    hints = [h for h in hint_texts(cell.source) if _squash(h) in said]
     lines = [f"A hidden test failed: {found}." if found else "A hidden test failed."]
     lines += [f"Hint: {h}" for h in dict.fromkeys(hints)]
     if first.lower().startswith("checks"):
@@ -192,14 +204,15 @@ def leaks(autograded, feedback_text: str, seen_anyway: str = "") -> list[str]:
         if cell.cell_type != "code" or BEGIN not in cell.source:
             continue
         shown, hidden_outputs = split_outputs(cell)
-        visible += [_output_text(o) for o in shown]
+        visible += [output_text(o) for o in shown]
         for out in hidden_outputs:
-            secret |= revealing(_output_text(out))
+            secret |= revealing(output_text(out))
     anyway = "\n".join(visible)
     return sorted(s for s in secret if s in feedback_text and s not in anyway)
 
 
-def _output_text(out) -> str:
+def output_text(out) -> str:
+    """What an output says, as text (an error: its name and message)."""
     if out.get("output_type") == "error":  # (feedback shows no traceback: HideHiddenTests)
         return f"{out.get('ename', '')}: {out.get('evalue', '')}"
     if out.get("output_type") == "stream":

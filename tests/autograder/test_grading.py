@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import catalogue, cells, runner
+from autograder import catalogue, cells, hidden, runner
 from autograder.course_root import assignments, code_cells
 from autograder.wrong_answers import cases
 from tests.helpers import REPO, page_text
@@ -80,12 +80,11 @@ class Catalogue:
         """nbgrader's generate_feedback, with the course's config, for every submission of the
         catalogue whose hidden tests printed or raised anything (the others have nothing of theirs to
         show): no number or message of it is in the feedback page, unless the student sees it anyway
-        (in the released notebook, their own answers, the visible tests)."""
+        (in the released notebook, their own answers, the visible tests).  A catalogue hint that a
+        hidden test gave is in the page too."""
         import shutil
 
-        from autograder import hidden
-
-        name, _, workdir = graded
+        name, by_student, workdir = graded
         root = workdir / "course"
         said = {}  # student: their autograded notebooks, if a hidden test printed or raised something
         for folder in sorted((root / "autograded").iterdir()):
@@ -113,6 +112,14 @@ class Catalogue:
                 found = hidden.leaks(autograded, page_text(page), release[path.stem] + own)
                 if found:
                     problems.append(f"{student}/{path.stem}: {found[:5]}")
+            case = by_student[student].case if student in by_student else None
+            hint = " ".join(case.hint.split()) if case and case.hint else ""
+            gave = " ".join(" ".join(hidden.output_text(o).split()) for nb in nbs.values() for c in nb.cells
+                            if c.cell_type == "code" and hidden.BEGIN in c.source for o in hidden.split_outputs(c)[1])
+            pages = " ".join(" ".join(page_text(feedback / "feedback" / student / name / f"{p.stem}.html").split())
+                             for p in nbs)
+            if hint and hint in gave and hint not in pages:
+                problems.append(f"{student}: the hint {case.hint!r} of a hidden test is not in the feedback")
         assert not problems, "feedback shows what hidden tests printed:\n" + "\n".join(problems)
         print(f"{name}: {len(said)} feedback pages checked, {failed} failing hidden tests")
 
@@ -201,28 +208,6 @@ def test_every_catalogue_hint_is_written_in_the_notebook(name):
     assert not missing, "hints that no test cell of the notebook writes:\n" + "\n".join(missing)
 
 
-def _hint_messages(source: str) -> list[str]:
-    """The message of every ``Hint(...)`` in a cell: a string, an f-string's fixed text, or a name
-    that the cell assigns a string to."""
-    import ast
-
-    tree = ast.parse(source)
-    named = {t.id: node.value.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
-             and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-             for t in node.targets if isinstance(t, ast.Name)}
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Hint" and len(node.args) >= 2:
-            arg = node.args[1]
-            if isinstance(arg, ast.Constant):
-                out.append(arg.value)
-            elif isinstance(arg, ast.JoinedStr):
-                out.append("".join(v.value for v in arg.values if isinstance(v, ast.Constant)))
-            elif isinstance(arg, ast.Name):
-                out.append(named[arg.id])
-    return [" ".join(m.split()) for m in out]
-
-
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_every_hint_of_a_grade_cell_is_proven_by_a_wrong_answer(name):
     """Each Hint in a grade cell is named by a wrong answer of the catalogue, whose feedback the slow
@@ -232,7 +217,7 @@ def test_every_hint_of_a_grade_cell_is_proven_by_a_wrong_answer(name):
     named = [" ".join(c.hint.split()) for c in cases(name) if c.hint]
     messages = [m for nb in notebooks(name) for cell in source_notebook(name, nb).cells
                 if cell.cell_type == "code" and cells.has_role(cell, "grade")
-                for m in _hint_messages(cell.source)]
+                for m in (" ".join(h.split()) for h in hidden.hint_texts(cell.source, fstrings=True))]
     assert messages, f"found no Hint in the grade cells of {name}"
     unproven = [m for m in messages if not any(h in m for h in named)]
     assert not unproven, "hints that no wrong answer of the catalogue proves:\n" + "\n".join(unproven)
