@@ -78,3 +78,12 @@ c.GenerateFeedback.preprocessors = [
     "autograder.preprocessors.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Feedback on submission (the JupyterHub service course-feedback, or `python -m autograder
+# feedback-service`; deploy/jupyterhub/README.md): the assignments it grades as soon as a student
+# submits (none by default), graded submissions per student per hour (more: "queue" or
+# "refuse"), and what happens after the due date ("feedback", or "nothing").
+c.FeedbackService.assignments = []
+c.FeedbackService.per_hour = 6
+c.FeedbackService.over_limit = "queue"
+c.FeedbackService.after_deadline = "feedback"

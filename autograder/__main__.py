@@ -6,6 +6,7 @@
     release                regenerate release/ from source/ with nbgrader
     catalogue ASSIGNMENT   autograde the catalogue of wrong answers, check each is graded as expected
     student-repo DIR       write the student edition (a standalone repository) into DIR
+    feedback-service       grade each submission as it arrives in the exchange; release its feedback
     lifecycle              the nbgrader command for each step of the course
 
 Every command works on a course root: the folder with nbgrader_config.py and source/.  Run it
@@ -53,6 +54,7 @@ COMMANDS = {
     "catalogue": ("autograder.catalogue", "autograde the catalogue of wrong answers of an assignment"),
     "student-repo": ("autograder.student_edition", "write the student edition into a folder"),
     "similarity": ("autograder.similarity", "pairs of students whose answers are suspiciously alike"),
+    "feedback-service": ("autograder.feedback_service", "grade each submission as it arrives; release its feedback"),
 }
 
 

@@ -1,0 +1,166 @@
+"""Feedback on submission (autograder.feedback_service): students submit with nbgrader's own
+``submit`` into a real exchange; the service collects, autogrades in the sandbox, generates and
+releases feedback; the students fetch it with nbgrader's ``fetch_feedback``."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import runner
+from autograder.cells import fill_in, solution_code
+from autograder.course_root import CourseRoot, code_cells, source_notebook
+from autograder.feedback_service import LOG_NAME, Service
+from autograder.wrong_answers import cases
+from tests.autograder.test_lifecycle import nbgrader
+from tests.helpers import page_text
+
+pytestmark = pytest.mark.slow  # grades with nbgrader in the sandbox
+
+A, NB, COURSE = "week1_forward_pass", "01_forward_pass", "intro-dl"
+WRONG = next(c for c in cases(A) if c.kind == "wrong" and c.hint and not c.name.startswith("sigmoid"))
+FULL = sum(code_cells(A, "grade").values())
+
+
+class Class:
+    """A course root that grades week 1a on submission, an exchange, and students' home folders."""
+
+    def __init__(self, tmp: Path, **rules):
+        self.tmp, self.exchange = tmp, tmp / "exchange"
+        self.exchange.mkdir()
+        self.exchange.chmod(0o777)
+        self.ex = [f"--Exchange.root={self.exchange}"]
+        self.root = CourseRoot.create(tmp / "instructor", [A])
+        settings = {"assignments": [A], "per_hour": 6, **rules}
+        with open(self.root.path / "nbgrader_config.py", "a") as f:
+            f.write("".join(f"\nc.FeedbackService.{k} = {v!r}" for k, v in settings.items()) + "\n")
+        nbgrader(self.root.path, "generate_assignment", A, "--force", f"--CourseDirectory.course_id={COURSE}")
+        nbgrader(self.root.path, "release_assignment", A, f"--CourseDirectory.course_id={COURSE}", *self.ex)
+
+    def home(self, student: str) -> Path:
+        home = self.tmp / "home" / student
+        if not home.exists():
+            home.mkdir(parents=True)
+            nbgrader(home, "fetch_assignment", A, "--course", COURSE, *self.ex, user=student, home=home)
+        return home
+
+    def submit(self, student: str, answers: dict | None) -> None:
+        home = self.home(student)
+        path = home / A / f"{NB}.ipynb"
+        release = nbformat.read(self.root.path / "release" / A / f"{NB}.ipynb", as_version=4)
+        mine = {**solution_code(source_notebook(A, NB)), **(answers or {})}
+        nbformat.write(fill_in(release, mine), path)
+        nbgrader(home, "submit", A, "--course", COURSE, *self.ex, user=student, home=home)
+        time.sleep(1.1)  # nbgrader's timestamps: one submission per second and student
+
+    def feedback(self, student: str) -> str:
+        """Fetch Feedback, as the Assignments tab does; the text of the newest feedback page."""
+        home = self.home(student)
+        nbgrader(home, "fetch_feedback", A, "--course", COURSE, *self.ex, user=student, home=home)
+        pages = sorted((home / A / "feedback").rglob(f"{NB}.html"))
+        return page_text(pages[-1]) if pages else ""
+
+    def service(self) -> Service:
+        return Service(self.root.path, self.exchange)
+
+    def score(self, student: str) -> float:
+        return sum(s for s, _ in self.root.grades(A)[student].values())
+
+
+def _shown_score(page: str) -> float:
+    """The notebook's score on its feedback page (nbgrader's "name (Score: X / Y)")."""
+    found = re.search(r"\(Score: ([\d.]+) / [\d.]+\)", page)
+    assert found, page[:500]
+    return float(found.group(1))
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    return Class(tmp_path_factory.mktemp("feedback-service"))
+
+
+def test_two_students_are_graded_in_order_and_fetch_their_feedback(klass):
+    klass.submit("alice", WRONG.answers)
+    klass.submit("bob", None)
+    entries = klass.service().step()
+    assert [(e["student"], e["status"]) for e in entries] == [("alice", "graded"), ("bob", "graded")], entries
+    assert klass.score("bob") == FULL and klass.score("alice") < FULL
+    page = klass.feedback("alice")
+    assert " ".join(WRONG.hint.split()) in " ".join(page.split()), "the visible hint reaches the student"
+    assert _shown_score(page) == klass.score("alice") < FULL
+
+    klass.submit("alice", None)  # fixed
+    (entry,) = klass.service().step()
+    assert entry["status"] == "graded" and entry["score"] == FULL
+    assert klass.score("alice") == FULL, "the gradebook holds the newest submission's grade"
+    assert _shown_score(klass.feedback("alice")) == FULL, "the new score is shown"
+    assert klass.service().pending() == [], "nothing left"
+
+
+def test_the_hourly_limit_queues_or_refuses(tmp_path):
+    klass = Class(tmp_path, per_hour=1, over_limit="queue")
+    klass.submit("carol", None)
+    assert [e["status"] for e in klass.service().step()] == ["graded"]
+    klass.submit("carol", WRONG.answers)
+    assert klass.service().step() == [] and len(klass.service().pending()) == 1, "queued, not lost"
+    later = datetime.now(timezone.utc) + timedelta(hours=1, minutes=1)
+    assert [e["status"] for e in klass.service().step(now=later)] == ["graded"], "graded once the hour allows"
+
+    with open(klass.root.path / "nbgrader_config.py", "a") as f:
+        f.write('\nc.FeedbackService.over_limit = "refuse"\n')
+    klass.submit("carol", None)
+    (entry,) = klass.service().step()
+    assert entry["status"] == "refused", entry
+    page = klass.feedback("carol")
+    assert "was not graded" in page and "Submit again after" in page, page[:500]
+
+
+def test_after_the_deadline_nothing_is_graded_if_so_configured(tmp_path):
+    from nbgrader.api import Gradebook
+
+    klass = Class(tmp_path, after_deadline="nothing")
+    settings = klass.service().settings
+    with Gradebook(settings.db_url, settings.course_id) as gb:
+        gb.update_or_create_assignment(A, duedate=datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=1))
+    klass.submit("dave", None)
+    (entry,) = klass.service().step()
+    assert entry["status"] == "skipped" and "due date" in entry["message"]
+    assert "dave" not in klass.root.grades(A)
+
+
+def test_a_restart_loses_no_submission_and_a_hostile_one_stops_nobody(tmp_path):
+    klass = Class(tmp_path)
+    kill_kernel = {"relu": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\ndef relu(z):\n    return z"}
+    klass.submit("mallory", kill_kernel)
+    klass.submit("erin", None)
+    cmd = [sys.executable, "-m", "autograder", "feedback-service", "--course-dir", str(klass.root.path),
+           "--exchange", str(klass.exchange)]
+    service = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True, env=runner.nbgrader_env())
+    deadline = time.monotonic() + 120
+    while not (klass.root.path / "submitted" / "mallory").exists():  # collected: grading has begun
+        assert time.monotonic() < deadline and service.poll() is None, "the service did not start grading"
+        time.sleep(0.1)
+    os.killpg(service.pid, signal.SIGKILL)  # the service (and its nbgrader) die while grading
+    service.wait()
+    log = klass.root.path / LOG_NAME
+    done = [json.loads(line)["student"] for line in log.read_text().splitlines()] if log.exists() else []
+    assert "erin" not in done, "erin's turn had not come"
+
+    again = subprocess.run([*cmd, "--once"], capture_output=True, text=True, timeout=600, env=runner.nbgrader_env())
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    entries = {json.loads(line)["student"]: json.loads(line) for line in log.read_text().splitlines()}
+    assert entries["erin"]["status"] == "graded" and entries["erin"]["score"] == FULL
+    assert entries["mallory"]["status"] in ("graded", "graded-with-error")
+    assert klass.score("mallory") < FULL, "the cells from the one that killed the kernel on score 0"
+    assert "mallory" in again.stdout and "erin" in again.stdout, "the log says what was done"
+    assert "The kernel running your notebook was stopped" in klass.feedback("mallory")
