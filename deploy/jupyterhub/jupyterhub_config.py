@@ -19,6 +19,9 @@ Everything site-specific comes from environment variables (defaults in brackets)
   COURSE_HUB_STATE     the hub's database, cookie secret, pid files    [/srv/jupyterhub]
   COURSE_HUB_IP, COURSE_HUB_PORT   where the hub listens               [0.0.0.0, 8000]
   COURSE_HUB_PROXY     configurable-http-proxy's command               [configurable-http-proxy]
+  COURSE_GRADER        the instructor whose course root grades each submission as it arrives
+                       (the hub service course-feedback; which assignments: FeedbackService in
+                       that course root's nbgrader_config.py)                [unset: no service]
 """
 import os
 import sys
@@ -125,3 +128,25 @@ try:
     os.chmod(EXCHANGE, 0o777)
 except PermissionError:
     print(f"jupyterhub_config: cannot create {EXCHANGE}; create it with mode 777", file=sys.stderr)
+
+
+# --- feedback on submission (autograder/feedback_service.py) ---------------------------------
+# A hub-managed service (the hub starts it, and starts it again if it ends) that grades each
+# submission in the grader's course root, in the sandbox, and releases its feedback.  It runs as
+# the grader's system user (LocalProcessSpawner), or as the hub's user with the simple spawner.
+GRADER = os.environ.get("COURSE_GRADER", "").strip()
+if GRADER:
+    if os.environ.get("COURSE_HUB_SPAWNER", "local") == "simple":
+        grader_home = os.path.join(os.environ.get("COURSE_HUB_HOMES", "/tmp/intro-dl-homes"), GRADER)
+        run_as = {}
+    else:
+        grader_home = os.path.expanduser(f"~{GRADER}")
+        run_as = {"user": GRADER}
+    c.JupyterHub.services = [{
+        "name": "course-feedback",
+        "command": [sys.executable, "-m", "autograder", "feedback-service",
+                    "--course-dir", os.path.join(grader_home, COURSE_ROOT_NAME), "--exchange", EXCHANGE],
+        "cwd": grader_home,
+        "environment": {k: v for k, v in c.Spawner.environment.items() if k != "MPLBACKEND"},
+        **run_as,
+    }]

@@ -36,6 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import psutil
 import pytest
 
@@ -82,8 +83,9 @@ def _assignment() -> str:
 
 
 class Hub:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, grader: str = ""):
         self.tmp = tmp
+        self.grader = grader  # COURSE_GRADER: the instructor whose course root grades on submission
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.password = secrets.token_urlsafe(12)
@@ -120,7 +122,8 @@ class Hub:
                    NBGRADER_EXCHANGE=str(self.exchange), COURSE_DATA_DIR=str(self.data), COURSE_OFFLINE="1",
                    COURSE_HUB_AUTH="dummy", COURSE_HUB_PASSWORD=self.password, COURSE_HUB_SPAWNER="simple",
                    COURSE_HUB_HOMES=str(self.homes), COURSE_HUB_STATE=str(self.state),
-                   COURSE_HUB_IP="127.0.0.1", COURSE_HUB_PORT=str(self.port), COURSE_HUB_PROXY=proxy)
+                   COURSE_HUB_IP="127.0.0.1", COURSE_HUB_PORT=str(self.port), COURSE_HUB_PROXY=proxy,
+                   COURSE_GRADER=self.grader)
         for k in ("JUPYTER_CONFIG_DIR", "JUPYTER_CONFIG_PATH", "JUPYTERHUB_API_TOKEN", "USER", "LOGNAME"):
             env.pop(k, None)
         self.state.mkdir(parents=True)
@@ -220,6 +223,16 @@ def _server_env(hub: Hub, name: str) -> dict[str, str]:
 
 @pytest.fixture()
 def hub():
+    yield from _hub()
+
+
+@pytest.fixture()
+def hub_grading():
+    """The hub with the course-feedback service: the instructor's course root grades week 1a on submission."""
+    yield from _hub(grader=INSTRUCTOR)
+
+
+def _hub(grader: str = ""):
     if os.getuid() != 0:
         pytest.fail("this test gives each single-user server its own /etc/passwd (a mount namespace): run it as root")
     for tool in ("unshare", "setpriv", "mount"):
@@ -227,7 +240,7 @@ def hub():
     # not under pytest's tmp_path (mode 700): the users' servers must reach their homes
     base = Path(tempfile.mkdtemp(prefix="intro-dl-hub-"))
     base.chmod(0o755)
-    h = Hub(base)
+    h = Hub(base, grader)
     # the staged data, read-only for the users
     src = Path(os.environ.get("COURSE_DATA_DIR", REPO.parent / "shared" / "data"))
     assert src.is_dir(), f"COURSE_DATA_DIR {src} is not a folder: stage the data first"
@@ -242,6 +255,9 @@ def hub():
     h.homes.chmod(0o755)
     shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
     a = _assignment()
+    if grader:
+        with open(root / "nbgrader_config.py", "a") as f:
+            f.write(f"\nc.FeedbackService.assignments = [{a!r}]\nc.FeedbackService.interval = 1.0\n")
     shutil.copytree(REPO / "source" / a, root / "source" / a,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     try:
@@ -355,3 +371,64 @@ def test_release_fetch_submit_collect_through_the_hub(hub):
     r = hub.user_api(INSTRUCTOR, tokens[INSTRUCTOR], "GET", f"formgrader/api/submissions/{assignment}")
     assert r.status_code == 200 and any(s["student"] == STUDENT for s in r.json()), r.text[:2000]
     print(f"release -> fetch -> submit -> collect through the hub: {time.monotonic() - t0:.1f} s")
+
+
+def test_feedback_on_submission_through_the_hub(hub_grading):
+    """The hub's course-feedback service: a student submits a wrong answer through the Assignments
+    API, fetches feedback with the visible hint, fixes it, submits again and sees the new score."""
+    from autograder.cells import fill_in, solution_code
+    from autograder.course_root import code_cells, source_notebook
+    from autograder.wrong_answers import cases
+
+    hub = hub_grading
+    assignment = _assignment()
+    tokens = {name: hub.login(name) for name in (INSTRUCTOR, STUDENT)}
+    for name, tok in tokens.items():
+        hub.spawn(name, tok)
+    it = tokens[INSTRUCTOR]
+    for step in ("assign", "release"):
+        r = hub.user_api(INSTRUCTOR, it, "POST", f"formgrader/api/assignment/{assignment}/{step}")
+        assert r.status_code == 200 and r.json()["success"], f"{step}: {r.text[-3000:]}"
+    st = tokens[STUDENT]
+    r = hub.user_api(STUDENT, st, "POST", "assignments/fetch", data={"course_id": COURSE, "assignment_id": assignment})
+    assert r.status_code == 200 and r.json()["success"], r.text[-3000:]
+    (nb_path,) = sorted((hub.homes / STUDENT / assignment).glob("*.ipynb"))
+    wrong = next(c for c in cases(assignment) if c.kind == "wrong" and c.hint)
+    solution = solution_code(source_notebook(assignment, nb_path.stem))
+    full = sum(code_cells(assignment, "grade").values())
+
+    seen: set[str] = set()
+
+    def submit_and_wait(answers: dict) -> tuple[str, float]:
+        """Submit, then Fetch Feedback, as the Assignments tab does, until this submission's feedback is in."""
+        nbformat.write(fill_in(nbformat.read(nb_path, as_version=4), {**solution, **answers}), nb_path)
+        t0 = time.monotonic()
+        r = hub.user_api(STUDENT, st, "POST", "assignments/submit", data={"course_id": COURSE, "assignment_id": assignment})
+        assert r.status_code == 200 and r.json()["success"], r.text[-3000:]
+        while True:
+            r = hub.user_api(STUDENT, st, "POST", "assignments/fetch_feedback",
+                             data={"course_id": COURSE, "assignment_id": assignment})
+            assert r.status_code == 200 and r.json()["success"], r.text[-3000:]
+            pages = sorted((hub.homes / STUDENT / assignment / "feedback").glob(f"*/{nb_path.stem}.html"))
+            page = next((p for p in pages if p.parent.name not in seen), None)
+            if page is not None:
+                seen.add(page.parent.name)
+                return page.read_text(), time.monotonic() - t0
+            assert time.monotonic() - t0 < 240, f"no feedback in 240 s:\n{hub.log.read_text()[-4000:]}"
+            time.sleep(2)
+
+    import html as html_lib
+    page, took = submit_and_wait(wrong.answers)
+    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert " ".join(wrong.hint.split()) in text, f"the visible hint is not in the feedback: {text[:1500]}"
+    first = float(re.search(r"\(Score: ([\d.]+) / ", text).group(1))
+    assert first < full
+    page, took2 = submit_and_wait({})
+    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert float(re.search(r"\(Score: ([\d.]+) / ", text).group(1)) == full, "the new score is shown"
+    log = (hub.homes / INSTRUCTOR / "intro-dl-course" / "feedback-service.jsonl").read_text().splitlines()
+    assert [json.loads(line)["status"] for line in log] == ["graded", "graded"], log
+    started = hub.log.read_text()
+    assert "Starting managed service course-feedback" in started and "[feedback-service] watching" in started
+    assert "[feedback-service] student" in started, "the service's log says what it did"
+    print(f"submit -> feedback through the hub: {took:.1f} s, then {took2:.1f} s")
