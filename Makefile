@@ -40,7 +40,7 @@ help:
 	@echo "make lock       pin every dependency, transitive ones too, in $(LOCK) (UPGRADE=1: newest)"
 	@echo "make student-repo OUT=DIR  write the student edition (a standalone repository) into DIR"
 	@echo "make catalogue  autograde the catalogue of wrong answers and print a table"
-	@echo "make benchmark  time the notebooks (and peak memory) and the widgets"
+	@echo "make benchmark  time the notebooks (and peak memory), the widgets, copy detection, feedback on submission"
 
 # torch first, from TORCH_INDEX (the CPU build) as well as PyPI, at the lock's version; then
 # the course under the lock's pins; then a check that the lock is in step with pyproject.toml.
@@ -115,6 +115,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/descent.py
 	$(PY) benchmarks/mnist.py
 	$(PY) benchmarks/similarity.py
+	$(PY) benchmarks/feedback_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts *.egg-info gradebook.db
