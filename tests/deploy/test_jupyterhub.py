@@ -36,7 +36,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
 
@@ -373,62 +372,102 @@ def test_release_fetch_submit_collect_through_the_hub(hub):
     print(f"release -> fetch -> submit -> collect through the hub: {time.monotonic() - t0:.1f} s")
 
 
-def test_feedback_on_submission_through_the_hub(hub_grading):
-    """The hub's course-feedback service: a student submits a wrong answer through the Assignments
-    API, fetches feedback with the visible hint, fixes it, submits again and sees the new score."""
-    from autograder.cells import fill_in, solution_code
+def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
+    """The hub's course-feedback service, as a student lives it in Chromium: log in, Assignments tab,
+    Fetch, answer the first exercise wrongly in the notebook, Submit, Fetch Feedback until the
+    feedback is there (with the visible hint); fix the answer, Submit, Fetch Feedback: the new score."""
+    from autograder.cells import solution_code
     from autograder.course_root import code_cells, source_notebook
     from autograder.wrong_answers import cases
 
     hub = hub_grading
     assignment = _assignment()
-    tokens = {name: hub.login(name) for name in (INSTRUCTOR, STUDENT)}
-    for name, tok in tokens.items():
-        hub.spawn(name, tok)
-    it = tokens[INSTRUCTOR]
+    it = hub.login(INSTRUCTOR)
+    hub.spawn(INSTRUCTOR, it)
     for step in ("assign", "release"):
         r = hub.user_api(INSTRUCTOR, it, "POST", f"formgrader/api/assignment/{assignment}/{step}")
         assert r.status_code == 200 and r.json()["success"], f"{step}: {r.text[-3000:]}"
-    st = tokens[STUDENT]
-    r = hub.user_api(STUDENT, st, "POST", "assignments/fetch", data={"course_id": COURSE, "assignment_id": assignment})
-    assert r.status_code == 200 and r.json()["success"], r.text[-3000:]
-    (nb_path,) = sorted((hub.homes / STUDENT / assignment).glob("*.ipynb"))
-    wrong = next(c for c in cases(assignment) if c.kind == "wrong" and c.hint)
-    solution = solution_code(source_notebook(assignment, nb_path.stem))
-    full = sum(code_cells(assignment, "grade").values())
+    (nb_name,) = [p.stem for p in (hub.exchange / COURSE / "outbound" / assignment).glob("*.ipynb")]
+    source = source_notebook(assignment, nb_name)
+    first = next(iter(solution_code(source)))           # the first exercise's answer cell
+    wrong = next(c for c in cases(assignment) if c.kind == "wrong" and c.hint and list(c.answers) == [first])
+    points = code_cells(assignment, "grade")
 
-    seen: set[str] = set()
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(f"{hub.base}/hub/login")
+        page.fill("#username_input", STUDENT)
+        page.fill("#password_input", hub.password)
+        page.click("#login_submit")
+        page.wait_for_selector(".jp-LabShell", timeout=180_000)  # the hub spawned the server: JupyterLab
+        page.locator(".lm-MenuBar-item", has_text=re.compile("^Nbgrader$")).click()
+        page.locator('.lm-Menu-item[data-command="nbgrader:open-assignment-list"]').click()
+        page.locator("#released_assignments_list button", has_text="Fetch").click()
+        page.locator("#fetched_assignments_list button", has_text="Submit").wait_for()
 
-    def submit_and_wait(answers: dict) -> tuple[str, float]:
-        """Submit, then Fetch Feedback, as the Assignments tab does, until this submission's feedback is in."""
-        nbformat.write(fill_in(nbformat.read(nb_path, as_version=4), {**solution, **answers}), nb_path)
-        t0 = time.monotonic()
-        r = hub.user_api(STUDENT, st, "POST", "assignments/submit", data={"course_id": COURSE, "assignment_id": assignment})
-        assert r.status_code == 200 and r.json()["success"], r.text[-3000:]
-        while True:
-            r = hub.user_api(STUDENT, st, "POST", "assignments/fetch_feedback",
-                             data={"course_id": COURSE, "assignment_id": assignment})
-            assert r.status_code == 200 and r.json()["success"], r.text[-3000:]
-            pages = sorted((hub.homes / STUDENT / assignment / "feedback").glob(f"*/{nb_path.stem}.html"))
-            page = next((p for p in pages if p.parent.name not in seen), None)
-            if page is not None:
-                seen.add(page.parent.name)
-                return page.read_text(), time.monotonic() - t0
-            assert time.monotonic() - t0 < 240, f"no feedback in 240 s:\n{hub.log.read_text()[-4000:]}"
-            time.sleep(2)
+        def answer(code: str) -> None:
+            """Type ``code`` into the first exercise's cell of the notebook, and save."""
+            page.goto(f"{hub.base}/user/{STUDENT}/lab/tree/{assignment}/{nb_name}.ipynb")
+            stub = page.locator(".jp-Notebook .jp-CodeCell", has_text="raise NotImplementedError()").first
+            if not stub.count():
+                stub = page.locator(".jp-Notebook .jp-CodeCell", has_text=code.splitlines()[0][:20]).first
+            stub.locator(".cm-content").click()
+            page.keyboard.press("Control+a")
+            page.keyboard.insert_text(code)
+            page.keyboard.press("Control+s")
+            page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-dirty')")
 
-    import html as html_lib
-    page, took = submit_and_wait(wrong.answers)
-    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-    assert " ".join(wrong.hint.split()) in text, f"the visible hint is not in the feedback: {text[:1500]}"
-    first = float(re.search(r"\(Score: ([\d.]+) / ", text).group(1))
-    assert first < full
-    page, took2 = submit_and_wait({})
-    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-    assert float(re.search(r"\(Score: ([\d.]+) / ", text).group(1)) == full, "the new score is shown"
+        def submit_and_fetch_feedback(n: int) -> tuple[str, float]:
+            """Submit in the Assignments tab, then Fetch Feedback until the n-th feedback is there."""
+            page.goto(f"{hub.base}/user/{STUDENT}/lab")
+            page.locator(".lm-MenuBar-item", has_text=re.compile("^Nbgrader$")).click()
+            page.locator('.lm-Menu-item[data-command="nbgrader:open-assignment-list"]').click()
+            page.locator("#fetched_assignments_list button", has_text="Submit").click()
+            t0 = time.monotonic()
+            while True:
+                fetch = page.locator("#submitted_assignments_list button", has_text="Fetch Feedback")
+                fetch.first.wait_for()
+                fetch.first.click()
+                page.wait_for_timeout(1500)
+                pages = sorted((hub.homes / STUDENT / assignment / "feedback").glob(f"*/{nb_name}.html"))
+                if len(pages) >= n and page.locator("text=(view feedback)").count():
+                    return pages[-1].read_text(), time.monotonic() - t0
+                assert time.monotonic() - t0 < 240, f"no feedback in 240 s:\n{hub.log.read_text()[-4000:]}"
+                page.reload()
+                page.locator(".lm-MenuBar-item", has_text=re.compile("^Nbgrader$")).click()
+                page.locator('.lm-Menu-item[data-command="nbgrader:open-assignment-list"]').click()
+
+        import html as html_lib
+
+        def words(html_text: str) -> str:
+            return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
+
+        def score(html_text: str) -> float:
+            return float(re.search(r"\(Score: ([\d.]+) / ", words(html_text)).group(1))
+
+        answer(wrong.answers[first])
+        feedback, took = submit_and_fetch_feedback(1)
+        page.screenshot(path=str(_shots() / "hub-feedback-fetched.png"))
+        assert " ".join(wrong.hint.split()) in words(feedback), "the visible hint is not in the feedback"
+        before = score(feedback)
+        answer(solution_code(source)[first])
+        feedback, took2 = submit_and_fetch_feedback(2)
+        after = score(feedback)
+        first_cell_points = sum(points[g] for g in wrong.loses)
+        assert after == before + first_cell_points, (before, after, first_cell_points)
+    finally:
+        ctx.close()
     log = (hub.homes / INSTRUCTOR / "intro-dl-course" / "feedback-service.jsonl").read_text().splitlines()
     assert [json.loads(line)["status"] for line in log] == ["graded", "graded"], log
     started = hub.log.read_text()
     assert "Starting managed service course-feedback" in started and "[feedback-service] watching" in started
-    assert "[feedback-service] student" in started, "the service's log says what it did"
-    print(f"submit -> feedback through the hub: {took:.1f} s, then {took2:.1f} s")
+    assert f"[feedback-service] {STUDENT} {assignment}" in started, "the service's log says what it did"
+    print(f"submit -> feedback in the browser: {took:.1f} s, then {took2:.1f} s")
+
+
+def _shots() -> Path:
+    shots = REPO / "artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
