@@ -16,13 +16,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import runner
+from autograder import red_team, runner
 from autograder.cells import fill_in, solution_code
 from autograder.course_root import CourseRoot, code_cells, source_notebook
 from autograder.feedback_service import LOG_NAME, Service
 from autograder.wrong_answers import cases
 from tests.autograder.test_lifecycle import nbgrader
-from tests.helpers import page_text
+from tests.helpers import REPO, page_text
 
 pytestmark = pytest.mark.slow  # grades with nbgrader in the sandbox
 
@@ -138,9 +138,13 @@ def test_after_the_deadline_nothing_is_graded_if_so_configured(tmp_path):
 
 
 def test_a_restart_loses_no_submission_and_a_hostile_one_stops_nobody(tmp_path):
+    """The service is killed while it grades a red-team submission (reads the gradebook, writes
+    outside); started again, it grades that one, contained, and the next student as usual."""
     klass = Class(tmp_path)
-    kill_kernel = {"relu": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\ndef relu(z):\n    return z"}
-    klass.submit("mallory", kill_kernel)
+    attacks = {a.name: a for a in red_team.attacks()}
+    hostile = {k: v.replace("@ROOT@", str(klass.root.path)).replace("@REPO@", str(REPO))
+               for name in ("read_gradebook", "write_outside") for k, v in attacks[name].answers.items()}
+    klass.submit("mallory", hostile)
     klass.submit("erin", None)
     cmd = [sys.executable, "-m", "autograder", "feedback-service", "--course-dir", str(klass.root.path),
            "--exchange", str(klass.exchange)]
@@ -161,6 +165,9 @@ def test_a_restart_loses_no_submission_and_a_hostile_one_stops_nobody(tmp_path):
     entries = {json.loads(line)["student"]: json.loads(line) for line in log.read_text().splitlines()}
     assert entries["erin"]["status"] == "graded" and entries["erin"]["score"] == FULL
     assert entries["mallory"]["status"] in ("graded", "graded-with-error")
-    assert klass.score("mallory") < FULL, "the cells from the one that killed the kernel on score 0"
+    lost = {g for g, (s, m) in klass.root.grades(A)["mallory"].items() if s < m}
+    assert {"neuron_tests", "predict_hidden_tests"} <= lost, "the attacks found nothing to read or write"
+    assert not list(klass.root.path.rglob("pwned*")) and not (klass.root.path.parent / "pwned_outside.txt").exists()
     assert "mallory" in again.stdout and "erin" in again.stdout, "the log says what was done"
-    assert "The kernel running your notebook was stopped" in klass.feedback("mallory")
+    page = klass.feedback("mallory")
+    assert "blocked:" in page and "SQLite format" not in page and "LEAKED GRADEBOOK: b" not in page, page[:2000]
