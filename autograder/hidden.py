@@ -19,8 +19,10 @@ the decision of what a hidden test shows is taken outside the kernel, in two ste
    instructor.
 2. **In feedback** (:class:`autograder.preprocessors.HideHiddenTests`), the outputs between
    valid markers are replaced by one summary (:func:`summary`) written from instructor text
-   only: which property failed, chosen from a fixed list by the check's wording, the hints
-   written as plain strings in the test cell, and the cell's first comment line
+   only: which property failed (the test cell's own assert message, written as a plain string,
+   or an entry of a fixed list chosen by the check's wording), the hints written as plain strings
+   in the test cell or in the course's check helpers (of an f-string hint, its fixed pieces),
+   and the cell's first comment line
    (what it checks, visible to students already).  A student who forges a check's wording
    can only pick another entry of the list.  A cell with hidden tests but without valid
    markers (graded some other way) shows the summary in place of all its outputs.
@@ -31,6 +33,7 @@ import ast
 import copy
 import re
 import secrets
+from pathlib import Path
 
 BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"  # nbgrader's ClearHiddenTests delimiters
 META = "course_hidden_tests"  # cell metadata: {"nonce": ...}; marker outputs: {"nonce": ..., "at": "begin"/"end"}
@@ -120,10 +123,11 @@ def split_outputs(cell) -> tuple[list, list]:
     return shown, hidden
 
 
-def hint_texts(code: str, fstrings: bool = False) -> list[str]:
+def hint_texts(code: str, fstrings: bool = False, pieces: bool = False) -> list[str]:
     """The messages of the ``Hint(test, message)`` calls in a test cell's code: a string, or a name
-    the cell assigns a string to; with ``fstrings``, also the fixed text of an f-string (feedback
-    never shows f-string hints of hidden tests: they could hold a value)."""
+    the cell assigns a string to; with ``fstrings``, also the fixed text of an f-string, and with
+    ``pieces`` each fixed piece of it on its own (feedback shows only fixed pieces of an f-string
+    hint: its values could be a hidden test's)."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
@@ -141,6 +145,35 @@ def hint_texts(code: str, fstrings: bool = False) -> list[str]:
                 out.append(named[arg.id])
             elif fstrings and isinstance(arg, ast.JoinedStr):
                 out.append("".join(v.value for v in arg.values if isinstance(v, ast.Constant)))
+            elif pieces and isinstance(arg, ast.JoinedStr):
+                out += [piece for v in arg.values if isinstance(v, ast.Constant)
+                        and len(piece := v.value.strip(" ,;:")) >= 15]
+    return out
+
+
+def assert_messages(code: str) -> list[str]:
+    """The messages of the test cell's ``assert test, "message"`` statements written as plain strings."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    return [n.msg.value for n in ast.walk(tree) if isinstance(n, ast.Assert) and isinstance(n.msg, ast.Constant)
+            and isinstance(n.msg.value, str)]
+
+
+def _course_hints() -> list[str]:
+    """The hints the course's check helpers write as plain strings ("Hint: ..." in course.feedback
+    and course.model_checks)."""
+    import importlib.util
+
+    out = []
+    for module in ("course.feedback", "course.model_checks"):
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.origin:
+            continue
+        tree = ast.parse(Path(spec.origin).read_text())
+        out += [n.value[len("Hint: "):] for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                and isinstance(n.value, str) and n.value.startswith("Hint: ") and len(n.value) > 12]
     return out
 
 
@@ -156,10 +189,11 @@ def summary(cell, hidden_outputs: list):
     if not errors:
         return new_output("stream", name="stdout", text="Hidden tests: passed.\n") if hidden_outputs else None
     said = _squash(" ".join(f"{o.get('evalue', '')}" for o in errors))
-    found = next((text for words, text in PROPERTIES if words in said), "")
+    stated = next((m for m in assert_messages(cell.source) if _squash(m) in said), "")
+    found = stated or next((text for words, text in PROPERTIES if words in said), "")
     first = next((line.strip().lstrip("#").strip() for line in cell.source.split("\n") if line.strip()), "")
-    hints = [h for h in hint_texts(cell.source) if _squash(h) in said]
-    lines = [f"A hidden test failed: {found}." if found else "A hidden test failed."]
+    hints = [h for h in hint_texts(cell.source, pieces=True) + _course_hints() if _squash(h) in said]
+    lines = [f"A hidden test failed: {found.rstrip('.')}." if found else "A hidden test failed."]
     lines += [f"Hint: {h}" for h in dict.fromkeys(hints)]
     if first.lower().startswith("checks"):
         lines.append(f"This cell {first[0].lower()}{first[1:]}")
@@ -196,12 +230,15 @@ def revealing(text: str) -> set[str]:
 
 def leaks(autograded, feedback_text: str, seen_anyway: str = "") -> list[str]:
     """What of the hidden tests' outputs in an autograded notebook shows in ``feedback_text`` (the
-    feedback page's text), apart from what the student sees anyway (``seen_anyway``: their own
-    notebook, the outputs of the visible tests)."""
+    feedback page's text), apart from what the student sees anyway: ``seen_anyway`` (their own
+    notebook, the released one) and every output of the notebook that is not a hidden test's."""
     secret: set[str] = set()
     visible = [seen_anyway]
     for cell in autograded.cells:
-        if cell.cell_type != "code" or BEGIN not in cell.source:
+        if cell.cell_type != "code":
+            continue
+        if BEGIN not in cell.source:
+            visible += [output_text(o) for o in cell.get("outputs", [])]
             continue
         shown, hidden_outputs = split_outputs(cell)
         visible += [output_text(o) for o in shown]
