@@ -39,7 +39,8 @@ def test_each_catalogue_and_each_red_team_run_is_a_scope(collected):
     from autograder.course_root import assignments
 
     slow_catalogue = {"test_solution_gets_full_marks", "test_grade_cells_of_the_solution_show_no_result",
-                      "test_untouched_student_version_gets_zero", "test_every_case_graded_as_expected"}
+                      "test_untouched_student_version_gets_zero", "test_every_case_graded_as_expected",
+                      "test_feedback_never_shows_what_the_hidden_tests_printed"}
     for name in assignments():   # each catalogue is graded once, by the worker that holds its scope
         assert scopes[f"tests/autograder/test_grading.py::TestCatalogue_{name}"] == slow_catalogue
     red_team = {s: tests for s, tests in scopes.items() if "test_red_team.py::TestRedTeam_" in s}

@@ -197,7 +197,7 @@ def _outputs(root: Path, student: str) -> list:
             else:
                 outs.append(dict(out))
         cells.append(outs)
-    text = json.dumps(cells, sort_keys=True)
+    text = re.sub(r'"nonce": "[0-9a-f]+"', '"nonce": "N"', json.dumps(cells, sort_keys=True))  # hidden-test markers
     return json.loads(re.sub(r"ipykernel_\d+", "ipykernel_N", text))  # the kernel's pid in the traceback
 
 
