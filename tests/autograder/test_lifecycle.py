@@ -33,7 +33,6 @@ COURSE = "intro-dl"
 BOB_WRONG = ("relu_abs", "perceptron_no_bias", "collapse_sum")
 
 
-
 def nbgrader(cwd: Path, *args: str, user: str | None = None, home: Path | None = None) -> str:
     env = nbgrader_env()
     env.pop("NBGRADER_EXCHANGE", None)
