@@ -86,40 +86,51 @@ def _marker(nonce: str, at: str):
 
 
 def run_in_parts(cell, execute) -> None:
-    """Run a code cell with hidden tests part by part with ``execute(part) -> part`` (a copy of the
-    cell with one part's code), stopping at the first error, and set the cell's outputs: the
-    parts' outputs with markers around the hidden ones.  A part's value (``execute_result``) is
-    kept for the last part run only, as when the cell runs whole."""
+    """Run a code cell with hidden tests part by part with ``execute(part, hidden) -> part`` (a copy
+    of the cell with one part's code), stopping at the first error, and set the cell's outputs: the
+    parts' outputs with markers around the hidden ones.  A value (``execute_result``) is kept only
+    from the last part, and only if it ran without error: nbgrader reads a value before an error as
+    partial credit, and a cell run whole shows only its last expression's value."""
     cut = parts(cell.source)
     nonce = secrets.token_hex(16)
-    outputs = []
+    outputs, markers = [], 0
     for n, (hidden, code) in enumerate(cut):
         part = copy.deepcopy(cell)
         part.source, part.outputs = code, []
-        part = execute(part)
+        part = execute(part, hidden)
         got = [o for o in part.outputs if not isinstance(o.get("metadata", {}).get(META), dict)]  # no forged markers
         failed = any(o.get("output_type") == "error" for o in got)
-        if n < len(cut) - 1 and not failed:
+        if n < len(cut) - 1 or failed:
             got = [o for o in got if o.get("output_type") != "execute_result"]
-        outputs += [_marker(nonce, "begin"), *got, _marker(nonce, "end")] if hidden else got
+        if hidden:
+            outputs += [_marker(nonce, "begin"), *got, _marker(nonce, "end")]
+            markers += 2
+        else:
+            outputs += got
         cell.execution_count = part.get("execution_count")
         if failed:
             break
     cell.outputs = outputs
-    cell.metadata[META] = {"nonce": nonce}
+    cell.metadata[META] = {"nonce": nonce, "markers": markers}
 
 
 def split_outputs(cell) -> tuple[list, list]:
     """(outputs shown as they are, outputs of hidden tests), markers dropped.  Without valid
-    markers every output counts as hidden."""
-    nonce = cell.get("metadata", {}).get(META, {}).get("nonce")
-    shown, hidden, inside = [], [], False
+    markers (as many as the cell's metadata says, begin and end in turn) every output counts as
+    hidden."""
+    meta = cell.get("metadata", {}).get(META, {})
+    nonce = meta.get("nonce") if isinstance(meta, dict) else None
+    shown, hidden, inside, seen = [], [], False, 0
     for out in cell.get("outputs", []):
         mark = out.get("metadata", {}).get(META) if out.get("output_type") == "display_data" else None
-        if isinstance(mark, dict) and nonce and mark.get("nonce") == nonce and mark.get("at") in ("begin", "end"):
-            inside = mark["at"] == "begin"
+        if isinstance(mark, dict) and nonce and mark.get("nonce") == nonce:
+            if mark.get("at") != ("end" if inside else "begin"):
+                return [], [o for o in cell.get("outputs", []) if o is not out]
+            inside, seen = not inside, seen + 1
             continue
         (hidden if inside or not nonce else shown).append(out)
+    if nonce and (inside or seen != meta.get("markers")):
+        return [], shown + hidden
     return shown, hidden
 
 
@@ -189,12 +200,14 @@ def summary(cell, hidden_outputs: list):
     if not errors:
         return new_output("stream", name="stdout", text="Hidden tests: passed.\n") if hidden_outputs else None
     said = _squash(" ".join(f"{o.get('evalue', '')}" for o in errors))
-    stated = next((m for m in assert_messages(cell.source) if _squash(m) in said), "")
+    # at most one property and one hint, the first that matches in a fixed order: whatever the
+    # student's code raises can choose among them, but carries no more than that choice
+    stated = next((m for m in assert_messages(cell.source) if len(m) >= 12 and _squash(m) in said), "")
     found = stated or next((text for words, text in PROPERTIES if words in said), "")
     first = next((line.strip().lstrip("#").strip() for line in cell.source.split("\n") if line.strip()), "")
-    hints = [h for h in hint_texts(cell.source, pieces=True) + _course_hints() if _squash(h) in said]
+    hint = next((h for h in hint_texts(cell.source, pieces=True) + _course_hints() if _squash(h) in said), "")
     lines = [f"A hidden test failed: {found.rstrip('.')}." if found else "A hidden test failed."]
-    lines += [f"Hint: {h}" for h in dict.fromkeys(hints)]
+    lines += [f"Hint: {hint}"] if hint else []
     if first.lower().startswith("checks"):
         lines.append(f"This cell {first[0].lower()}{first[1:]}")
     lines.append("Hidden tests use inputs you do not see; test your function on other inputs of your own.")

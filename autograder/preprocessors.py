@@ -231,11 +231,33 @@ class SandboxedExecute(Execute):
         self.km.client_class = f"{ReadyClient.__module__}.{ReadyClient.__qualname__}"
         return self.km
 
+    _in_hidden_tests = False
+
     def preprocess_cell(self, cell, resources, index):
-        """A cell with hidden tests runs in parts, visible then hidden tests (see :mod:`autograder.hidden`)."""
+        """A cell with hidden tests runs in parts, visible then hidden tests (see :mod:`autograder.hidden`).
+        A test cell always runs: a ``skip-execution`` tag a student put on it is dropped."""
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            tags = cell.metadata.get("tags")
+            if isinstance(tags, list) and self.skip_cells_with_tag in tags:
+                cell.metadata["tags"] = [t for t in tags if t != self.skip_cells_with_tag]
         if cell.cell_type != "code" or hidden.parts(cell.source) is None:
             return super().preprocess_cell(cell, resources, index)
         self._check_assign_resources(resources)
-        hidden.run_in_parts(cell, lambda part: self.execute_cell(part, index, store_history=True))
+
+        def execute(part, is_hidden: bool):
+            self._in_hidden_tests = is_hidden
+            try:
+                return self.execute_cell(part, index, store_history=True)
+            finally:
+                self._in_hidden_tests = False
+
+        hidden.run_in_parts(cell, execute)
         self.nb.cells[index] = cell  # (nbclient put the last part there)
+        self.clear_display_id_mapping(index)  # later display updates cannot reach its outputs (markers)
         return cell, self.resources
+
+    def _update_display_id(self, display_id, msg):
+        """nbclient lets a display update rewrite every earlier output with that id, in any cell:
+        while hidden tests run, none may (they would carry hidden inputs into shown outputs)."""
+        if not self._in_hidden_tests:
+            super()._update_display_id(display_id, msg)

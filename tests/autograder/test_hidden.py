@@ -47,7 +47,7 @@ def _ran(outputs_by_part):
     cell = new_code_cell(TESTS, metadata=dict(GRADE))
     calls = iter(outputs_by_part)
 
-    def execute(part):
+    def execute(part, hidden_part):
         part.outputs = list(next(calls))
         part.execution_count = 7
         return part
@@ -74,6 +74,12 @@ def test_without_valid_markers_every_output_counts_as_hidden():
     cell = new_code_cell(TESTS, metadata=dict(GRADE))
     cell.outputs = [new_output("stream", name="stdout", text="LEAK\n")]
     assert hidden.split_outputs(cell) == ([], cell.outputs), "graded some other way: nothing is trusted"
+    ran = _ran([[new_output("stream", name="stdout", text="visible\n")],
+                [new_output("stream", name="stdout", text="LEAK (2\n")], []])
+    assert [o.text for o in hidden.split_outputs(ran)[0]] == ["visible\n"]
+    del ran.outputs[-1]  # a marker lost (rewritten by a display update, say): nothing is trusted
+    assert ran.outputs[-1].output_type == "stream"
+    assert hidden.split_outputs(ran)[0] == []
 
 
 @pytest.mark.slow  # starts kernels
@@ -144,3 +150,30 @@ def test_leaks_names_hidden_numbers_and_messages_in_a_feedback_page():
     first = "FeedbackError: neuron(x=(2, -1, 0.5), w=(0.5, 1, -2), b=-0.5) has the wrong value."
     assert hidden.leaks(nb, first) == [first]
     assert hidden.leaks(nb, "expected: 0.1824", seen_anyway="the notebook says 0.1824") == [], "seen anyway"
+
+
+@pytest.mark.slow  # starts a kernel
+@pytest.mark.parametrize("answer", [
+    # rewrites an output shown earlier through its display id
+    "from IPython.display import display\n_h = display('shown', display_id=True)\n"
+    "def neuron(x, w, b):\n    _h.update(f'LEAK {x}')\n    return 0.5",
+    # prints a value as the cell's result before failing: nbgrader would read it as partial credit
+    "import sys\ndef neuron(x, w, b):\n    if x[0] != 1.0:\n        sys.displayhook(2)\n    return 0.5",
+])
+def test_hidden_tests_cannot_rewrite_shown_outputs_or_score_by_a_value(answer):
+    from nbgrader.utils import determine_grade
+
+    nb = _notebook(answer)
+    SandboxedExecute(sandbox=False, timeout=60).preprocess(nb, {"metadata": {"path": "."}})
+    assert determine_grade(nb.cells[2]) == (0, 2)
+    assert "LEAK (2" not in _text(nb.cells[1]), "the answer cell's output was rewritten by a hidden test"
+
+
+@pytest.mark.slow  # starts a kernel
+def test_a_test_cell_tagged_to_skip_runs_all_the_same():
+    from nbgrader.utils import determine_grade
+
+    nb = _notebook("def neuron(x, w, b):\n    return 0.25")
+    nb.cells[2].metadata["tags"] = ["skip-execution"]
+    SandboxedExecute(sandbox=False, timeout=60).preprocess(nb, {"metadata": {"path": "."}})
+    assert nb.cells[2].metadata["tags"] == [] and determine_grade(nb.cells[2]) == (0, 2)
