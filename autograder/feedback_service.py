@@ -127,8 +127,9 @@ class Service:
         entry = {"submission": sub.name, "student": sub.student, "assignment": sub.assignment,
                  "submitted": sub.timestamp.isoformat(), "status": status, "message": message,
                  "at": datetime.now(timezone.utc).isoformat(), **extra}
+        torn = self.log_path.exists() and not self.log_path.read_bytes().endswith(b"\n") and self.log_path.stat().st_size
         with open(self.log_path, "a") as f:
-            f.write(json.dumps(entry) + "\n")
+            f.write(("\n" if torn else "") + json.dumps(entry) + "\n")  # (a line cut short by a crash stays alone)
             f.flush()
             os.fsync(f.fileno())
         print(f"[feedback-service] {sub.student} {sub.assignment} ({sub.name}): {status}: {message}",
@@ -145,8 +146,10 @@ class Service:
         return sorted((s for s in found if s is not None), key=lambda s: s.timestamp)
 
     def _graded_within_hour(self, student: str, assignment: str, now: datetime) -> list[datetime]:
+        """When the grader ran for this student and assignment in the last hour (errors count too)."""
         return sorted(datetime.fromisoformat(e["at"]) for e in self.done()
-                      if e["student"] == student and e["assignment"] == assignment and e["status"] == "graded"
+                      if e["student"] == student and e["assignment"] == assignment
+                      and e["status"] in ("graded", "graded-with-error", "error")
                       and now - datetime.fromisoformat(e["at"]) < timedelta(hours=1))
 
     def _duedate(self, assignment: str) -> datetime | None:
@@ -179,7 +182,10 @@ class Service:
             if newest[(sub.student, sub.assignment)] is not sub:
                 written.append(self._record(sub, "superseded", "a newer submission of the same student is waiting"))
                 continue
-            entry = self.handle(sub, now or datetime.now(timezone.utc))
+            try:
+                entry = self.handle(sub, now or datetime.now(timezone.utc))
+            except Exception as err:  # noqa: BLE001 (one submission must not stop the others)
+                entry = self._record(sub, "error", f"{type(err).__name__}: {str(err)[-600:]}")
             if entry is not None:
                 written.append(entry)
         return written
@@ -188,6 +194,8 @@ class Service:
         """Grade one submission, or say why not; None: it waits (queued past the hourly limit)."""
         if sub.assignment not in self.rules.assignments:
             return self._record(sub, "skipped", "not graded on submission (FeedbackService.assignments)")
+        if sub.timestamp > now + timedelta(minutes=5):
+            return self._record(sub, "skipped", "its timestamp is in the future: not made by nbgrader submit")
         due = self._duedate(sub.assignment)
         if due is not None and sub.timestamp > due and self.rules.after_deadline == "nothing":
             return self._record(sub, "skipped", "submitted after the due date (FeedbackService.after_deadline)")
@@ -246,7 +254,15 @@ class Service:
               f" (at most {self.rules.per_hour} graded submissions per student per hour, then "
               f"{self.rules.over_limit}; after the due date: {self.rules.after_deadline})", file=self.out, flush=True)
         while True:
-            self.step()
+            try:
+                self.step()
+            except Exception as err:  # noqa: BLE001 (a broken config, a locked gradebook: try again later)
+                print(f"[feedback-service] could not look at the exchange: {type(err).__name__}: {err}; trying "
+                      f"again in {10 * self.rules.interval:g} s", file=self.out, flush=True)
+                if once:
+                    return 1
+                time.sleep(10 * self.rules.interval)
+                continue
             if once:
                 return 0
             time.sleep(self.rules.interval)

@@ -24,7 +24,6 @@ from autograder.wrong_answers import cases
 from tests.autograder.test_lifecycle import nbgrader
 from tests.helpers import REPO, page_text
 
-pytestmark = pytest.mark.slow  # grades with nbgrader in the sandbox
 
 A, NB, COURSE = "week1_forward_pass", "01_forward_pass", "intro-dl"
 WRONG = next(c for c in cases(A) if c.kind == "wrong" and c.hint and not c.name.startswith("sigmoid"))
@@ -88,6 +87,7 @@ def klass(tmp_path_factory):
     return Class(tmp_path_factory.mktemp("feedback-service"))
 
 
+@pytest.mark.slow  # grades with nbgrader in the sandbox
 def test_two_students_are_graded_in_order_and_fetch_their_feedback(klass):
     klass.submit("alice", WRONG.answers)
     klass.submit("bob", None)
@@ -106,6 +106,7 @@ def test_two_students_are_graded_in_order_and_fetch_their_feedback(klass):
     assert klass.service().pending() == [], "nothing left"
 
 
+@pytest.mark.slow  # grades with nbgrader in the sandbox
 def test_the_hourly_limit_queues_or_refuses(tmp_path):
     klass = Class(tmp_path, per_hour=1, over_limit="queue")
     klass.submit("carol", None)
@@ -124,6 +125,7 @@ def test_the_hourly_limit_queues_or_refuses(tmp_path):
     assert "was not graded" in page and "Submit again after" in page, page[:500]
 
 
+@pytest.mark.slow  # grades with nbgrader in the sandbox
 def test_after_the_deadline_nothing_is_graded_if_so_configured(tmp_path):
     from nbgrader.api import Gradebook
 
@@ -137,6 +139,7 @@ def test_after_the_deadline_nothing_is_graded_if_so_configured(tmp_path):
     assert "dave" not in klass.root.grades(A)
 
 
+@pytest.mark.slow  # grades with nbgrader in the sandbox
 def test_a_restart_loses_no_submission_and_a_hostile_one_stops_nobody(tmp_path):
     """The service is killed while it grades a red-team submission (reads the gradebook, writes
     outside); started again, it grades that one, contained, and the next student as usual."""
@@ -171,3 +174,48 @@ def test_a_restart_loses_no_submission_and_a_hostile_one_stops_nobody(tmp_path):
     assert "mallory" in again.stdout and "erin" in again.stdout, "the log says what was done"
     page = klass.feedback("mallory")
     assert "blocked:" in page and "SQLite format" not in page and "LEAKED GRADEBOOK: b" not in page, page[:2000]
+
+
+def _inbound(tmp_path: Path, *names: str) -> Service:
+    """A course root (the course's config, week 1a turned on) and an exchange holding ``names``."""
+    import shutil
+
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    with open(root / "nbgrader_config.py", "a") as f:
+        f.write(f"\nc.FeedbackService.assignments = [{A!r}]\n")
+    for name in names:
+        (tmp_path / "exchange" / COURSE / "inbound" / name).mkdir(parents=True)
+    return Service(root, tmp_path / "exchange", out=open(os.devnull, "w"))
+
+
+def test_what_cannot_be_graded_is_logged_and_the_rest_goes_on(tmp_path, monkeypatch):
+    future = (datetime.now(timezone.utc) + timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    service = _inbound(tmp_path, f"zoe+{A}+2026-01-01 10:00:00.000000 UTC+aa",
+                       "yan+other_assignment+2026-01-01 10:00:01.000000 UTC+bb", f"xia+{A}+{future}+cc")
+    service.log_path.write_text('{"submission": "torn')  # a line cut short by a crash
+    broken = {"zoe"}
+
+    def handle(sub, now):
+        if sub.student in broken:
+            raise OSError("database is locked")
+        return Service.handle(service, sub, now)
+
+    monkeypatch.setattr(service, "handle", handle)
+    entries = {e["student"]: e for e in service.step()}
+    assert entries["zoe"]["status"] == "error" and "database is locked" in entries["zoe"]["message"]
+    assert entries["yan"]["status"] == "skipped" and "FeedbackService.assignments" in entries["yan"]["message"]
+    assert entries["xia"]["status"] == "skipped" and "future" in entries["xia"]["message"]
+    assert [e["student"] for e in service.done()] == ["zoe", "yan", "xia"], "the torn line stays alone"
+    assert service.pending() == [] and service.step() == []
+
+
+def test_the_service_waits_for_a_course_root_and_reads_its_rules_again(tmp_path):
+    service = _inbound(tmp_path, f"zoe+{A}+2026-01-01 10:00:00.000000 UTC+aa")
+    config = (service.course_dir / "nbgrader_config.py").read_text()
+    (service.course_dir / "nbgrader_config.py").unlink()
+    assert service.step() == [] and service.waiting_for_root
+    (service.course_dir / "nbgrader_config.py").write_text(config + "\nc.FeedbackService.assignments = []\n")
+    (entry,) = service.step()
+    assert entry["status"] == "skipped" and not service.waiting_for_root, "the edited rules count"
