@@ -25,7 +25,17 @@ the decision of what a hidden test shows is taken outside the kernel, in two ste
    and the cell's first comment line
    (what it checks, visible to students already).  A student who forges a check's wording
    can only pick another entry of the list.  A cell with hidden tests but without valid
-   markers (graded some other way) shows the summary in place of all its outputs.
+   markers (graded some other way) shows the summary in place of all its outputs.  The summary
+   names at most one property and one hint, the first that matches in a fixed order, so what the
+   student's code raises can pick among them but carries no more than that choice.
+
+While hidden tests run, display updates reach no output (nbclient would let them rewrite any
+earlier output with the same display id), and no later update reaches the test cell's outputs.
+
+**Not covered:** the student's code runs in one kernel for the whole notebook, so a function
+can keep what a hidden test passed it (in a global, say) and print it in a later cell, outside
+hidden tests, where feedback shows it.  Closing that needs the shown outputs to come from a run
+without hidden tests (or hidden tests run in a fork of the kernel that is then thrown away).
 """
 from __future__ import annotations
 
