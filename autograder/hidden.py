@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import re
 import secrets
 from pathlib import Path
@@ -128,20 +129,39 @@ def split_outputs(cell) -> tuple[list, list]:
     """(outputs shown as they are, outputs of hidden tests), markers dropped.  Without valid
     markers (as many as the cell's metadata says, begin and end in turn) every output counts as
     hidden."""
+    shown, hidden, _ = _split(cell)
+    return shown, hidden
+
+
+def _split(cell) -> tuple[list, list, int]:
+    """:func:`split_outputs`, and how many shown outputs come before the hidden tests' (0 if the
+    markers are not valid)."""
     meta = cell.get("metadata", {}).get(META, {})
     nonce = meta.get("nonce") if isinstance(meta, dict) else None
-    shown, hidden, inside, seen = [], [], False, 0
+    shown, hidden, inside, seen, at = [], [], False, 0, None
     for out in cell.get("outputs", []):
         mark = out.get("metadata", {}).get(META) if out.get("output_type") == "display_data" else None
         if isinstance(mark, dict) and nonce and mark.get("nonce") == nonce:
             if mark.get("at") != ("end" if inside else "begin"):
-                return [], [o for o in cell.get("outputs", []) if o is not out]
+                return [], [o for o in cell.get("outputs", []) if o is not out], 0
+            at = len(shown) if at is None else at
             inside, seen = not inside, seen + 1
             continue
         (hidden if inside or not nonce else shown).append(out)
     if nonce and (inside or seen != meta.get("markers")):
-        return [], shown + hidden
-    return shown, hidden
+        return [], shown + hidden, 0
+    return shown, hidden, at or 0
+
+
+def feedback_outputs(cell) -> list:
+    """A test cell's outputs as feedback shows them: the visible tests' outputs, and in place of the
+    hidden tests' the :func:`summary` (where they ran: before the visible tests after them)."""
+    shown, hidden_outputs, at = _split(cell)
+    outputs = list(shown)
+    stand_in = summary(cell, hidden_outputs)
+    if stand_in is not None:
+        outputs.insert(at, stand_in)
+    return outputs
 
 
 def hint_texts(code: str, fstrings: bool = False, pieces: bool = False) -> list[str]:
@@ -182,7 +202,8 @@ def assert_messages(code: str) -> list[str]:
             and isinstance(n.msg.value, str)]
 
 
-def _course_hints() -> list[str]:
+@functools.lru_cache(maxsize=1)
+def _course_hints() -> tuple[str, ...]:
     """The hints the course's check helpers write as plain strings ("Hint: ..." in course.feedback
     and course.model_checks)."""
     import importlib.util
@@ -195,7 +216,7 @@ def _course_hints() -> list[str]:
         tree = ast.parse(Path(spec.origin).read_text())
         out += [n.value[len("Hint: "):] for n in ast.walk(tree) if isinstance(n, ast.Constant)
                 and isinstance(n.value, str) and n.value.startswith("Hint: ") and len(n.value) > 12]
-    return out
+    return tuple(out)
 
 
 def _squash(text: str) -> str:
@@ -215,7 +236,7 @@ def summary(cell, hidden_outputs: list):
     stated = next((m for m in assert_messages(cell.source) if len(m) >= 12 and _squash(m) in said), "")
     found = stated or next((text for words, text in PROPERTIES if words in said), "")
     first = next((line.strip().lstrip("#").strip() for line in cell.source.split("\n") if line.strip()), "")
-    hint = next((h for h in hint_texts(cell.source, pieces=True) + _course_hints() if _squash(h) in said), "")
+    hint = next((h for h in [*hint_texts(cell.source, pieces=True), *_course_hints()] if _squash(h) in said), "")
     lines = [f"A hidden test failed: {found.rstrip('.')}." if found else "A hidden test failed."]
     lines += [f"Hint: {hint}"] if hint else []
     if first.lower().startswith("checks"):

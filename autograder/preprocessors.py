@@ -79,11 +79,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or hidden.BEGIN not in cell.source:
             return cell, resources
-        shown, hidden_outputs = hidden.split_outputs(cell)
-        outputs = list(shown)
-        stand_in = hidden.summary(cell, hidden_outputs)
-        if stand_in is not None:  # where the hidden tests ran: before the visible tests after them
-            outputs.insert(self._hidden_position(cell), stand_in)
+        outputs = hidden.feedback_outputs(cell)
         for out in outputs:
             if out.get("output_type") == "error":
                 out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
@@ -91,17 +87,6 @@ class HideHiddenTests(NbGraderPreprocessor):
         cell.metadata.pop(hidden.META, None)
         cell.source = hidden.without_hidden_code(cell.source)
         return cell, resources
-
-    @staticmethod
-    def _hidden_position(cell) -> int:
-        """How many shown outputs come before the hidden tests' (those of the visible tests above them)."""
-        n = 0
-        for out in cell.get("outputs", []):
-            mark = out.get("metadata", {}).get(hidden.META) if out.get("output_type") == "display_data" else None
-            if isinstance(mark, dict):
-                return n
-            n += 1
-        return 0
 
 
 # nbgrader's own autograding steps (nbgrader.converters.Autograde.autograde_preprocessors), in its
