@@ -21,8 +21,7 @@ from autograder.cells import fill_in, solution_code
 from autograder.course_root import CourseRoot, code_cells, source_notebook
 from autograder.feedback_service import LOG_NAME, Service
 from autograder.wrong_answers import cases
-from tests.autograder.test_lifecycle import nbgrader
-from tests.helpers import REPO, page_text
+from tests.helpers import REPO, nbgrader, page_text
 
 
 A, NB, COURSE = "week1_forward_pass", "01_forward_pass", "intro-dl"

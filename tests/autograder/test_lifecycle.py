@@ -20,10 +20,8 @@ import pytest
 from autograder.batch import autograde_class
 from autograder.cells import fill_in, solution_code
 from autograder.course_root import CourseRoot, code_cells, source_notebook
-from autograder import runner
-from autograder.runner import nbgrader_env
 from autograder.wrong_answers import cases
-from tests.helpers import checksums, page_text
+from tests.helpers import checksums, nbgrader, page_text
 
 pytestmark = pytest.mark.slow
 
@@ -31,18 +29,6 @@ A = "week1_forward_pass"
 NB = "01_forward_pass"
 COURSE = "intro-dl"
 BOB_WRONG = ("relu_abs", "perceptron_no_bias", "collapse_sum")
-
-
-def nbgrader(cwd: Path, *args: str, user: str | None = None, home: Path | None = None) -> str:
-    env = nbgrader_env()
-    env.pop("NBGRADER_EXCHANGE", None)
-    if user:
-        # nbgrader 0.9.6 takes the student's id from the uid (pwd.getpwuid(os.getuid()), not $USER):
-        # every simulated student here is the same OS user, so submit and fetch_feedback get --student.
-        env.update(USER=user, LOGNAME=user, HOME=str(home))
-        if args[0] in ("submit", "fetch_feedback"):
-            args = (*args, f"--student={user}")
-    return runner.nbgrader(cwd, *args, env=env, timeout=600)
 
 
 def regions(text: str, begin: str, end: str) -> list[str]:
