@@ -229,17 +229,18 @@ class SandboxedExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         self._check_assign_resources(resources)
 
-        def execute(part, is_hidden: bool):
-            self._in_hidden_tests = is_hidden
-            try:
-                return self.execute_cell(part, index, store_history=True)
-            finally:
-                self._in_hidden_tests = False
-
-        hidden.run_in_parts(cell, execute)
+        hidden.run_in_parts(cell, lambda part, is_hidden: self.run_part(part, index, is_hidden))
         self.nb.cells[index] = cell  # (nbclient put the last part there)
         self.clear_display_id_mapping(index)  # later display updates cannot reach its outputs (markers)
         return cell, self.resources
+
+    def run_part(self, part, index: int, is_hidden: bool):
+        """Run one part of a cell with hidden tests (a copy of the cell with that part's code)."""
+        self._in_hidden_tests = is_hidden
+        try:
+            return self.execute_cell(part, index, store_history=True)
+        finally:
+            self._in_hidden_tests = False
 
     def _update_display_id(self, display_id, msg):
         """nbclient lets a display update rewrite every earlier output with that id, in any cell:
