@@ -69,15 +69,14 @@ c.Execute.interrupt_on_timeout = True
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback: nbgrader shows the test cells as autograded, hidden tests included
-# (jupyter/nbgrader#917).  This filter removes the hidden-test code, replaces what the
-# hidden tests printed or raised by a summary that never names their inputs or expected
-# values (autograder/hidden.py), and shortens the errors of the visible tests to their
-# message (a traceback quotes the test code).
-c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
-    "autograder.preprocessors.HideHiddenTests",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-]
+# (jupyter/nbgrader#917).  The course's steps (autograder/preprocessors.py) run the notebook again in
+# the sandbox without its hidden tests, so no output shown can hold what they passed the student's
+# code; remove the hidden-test code; replace what the hidden tests printed or raised by a summary
+# that never names their inputs or expected values (autograder/hidden.py); and shorten the errors
+# of the visible tests to their message (a traceback quotes the test code).
+from autograder.preprocessors import FEEDBACK_PREPROCESSORS  # noqa: E402
+
+c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
 
 # Feedback on submission (the JupyterHub service course-feedback, or `python -m autograder
 # feedback-service`; deploy/jupyterhub/README.md): the assignments it grades as soon as a student

@@ -6,7 +6,7 @@ with expected values.  Everything the kernel prints while they run is the studen
 control: a check's message names its inputs and expected values, and the student's own
 function can print its arguments or raise an exception whose name or message holds them.
 Shown in feedback, that turns hidden tests into an oracle (submit, read, hard-code).  So
-the decision of what a hidden test shows is taken outside the kernel, in two steps:
+what feedback shows is decided outside the kernel, in three steps:
 
 1. **While autograding** (:class:`autograder.preprocessors.SandboxedExecute`), a cell with
    hidden tests runs in parts (:func:`parts`): the visible tests, then, if they passed, the
@@ -32,10 +32,14 @@ the decision of what a hidden test shows is taken outside the kernel, in two ste
 While hidden tests run, display updates reach no output (nbclient would let them rewrite any
 earlier output with the same display id), and no later update reaches the test cell's outputs.
 
-**Not covered:** the student's code runs in one kernel for the whole notebook, so a function
-can keep what a hidden test passed it (in a global, say) and print it in a later cell, outside
-hidden tests, where feedback shows it.  Closing that needs the shown outputs to come from a run
-without hidden tests (or hidden tests run in a fork of the kernel that is then thrown away).
+3. **What else feedback shows** comes from a second run, without hidden tests
+   (:class:`autograder.preprocessors.RunWithoutHiddenTests`, in ``generate_feedback``).  In the
+   graded run the student's code shares one kernel with the hidden tests, so a function can keep
+   what a hidden test passed it (in a global; the test's expected values through
+   ``sys._getframe``), or read a hidden test's own globals, and print them in a later cell.  The
+   second run starts a new sandbox from a copy of the folder whose notebooks lost their hidden-test
+   code and outputs (:func:`copy_without_hidden_tests`), runs the visible code only, and takes each
+   hidden part's outputs from the graded run (:func:`segments`) for step 2's summary.
 """
 from __future__ import annotations
 
@@ -136,21 +140,39 @@ def split_outputs(cell) -> tuple[list, list]:
 def _split(cell) -> tuple[list, list, int]:
     """:func:`split_outputs`, and how many shown outputs come before the hidden tests' (0 if the
     markers are not valid)."""
+    shown, parts, at = _walk(cell)
+    return shown, [o for part in parts for o in part], at
+
+
+def _walk(cell) -> tuple[list, list[list], int]:
+    """(shown outputs, the outputs of each hidden part, how many shown outputs come before the first
+    hidden part); without valid markers: ([], [every output but markers], 0)."""
     meta = cell.get("metadata", {}).get(META, {})
     nonce = meta.get("nonce") if isinstance(meta, dict) else None
-    shown, hidden, inside, seen, at = [], [], False, 0, None
-    for out in cell.get("outputs", []):
+    outputs = list(cell.get("outputs", []))
+    unmarked = [o for o in outputs if not (o.get("output_type") == "display_data"
+                                           and isinstance(o.get("metadata", {}).get(META), dict))]
+    shown, parts, inside, at = [], [], False, None
+    for out in outputs:
         mark = out.get("metadata", {}).get(META) if out.get("output_type") == "display_data" else None
         if isinstance(mark, dict) and nonce and mark.get("nonce") == nonce:
             if mark.get("at") != ("end" if inside else "begin"):
-                return [], [o for o in cell.get("outputs", []) if o is not out], 0
+                return [], [unmarked], 0
             at = len(shown) if at is None else at
-            inside, seen = not inside, seen + 1
+            inside = not inside
+            if inside:
+                parts.append([])
             continue
-        (hidden if inside or not nonce else shown).append(out)
-    if nonce and (inside or seen != meta.get("markers")):
-        return [], shown + hidden, 0
-    return shown, hidden, at or 0
+        (parts[-1] if inside else shown).append(out)
+    if not nonce or inside or 2 * len(parts) != meta.get("markers"):
+        return [], [unmarked], 0
+    return shown, parts, at or 0
+
+
+def segments(cell) -> list[list]:
+    """The outputs of each hidden part of an autograded cell, in order (markers dropped).  Without
+    valid markers, all the cell's outputs are the first part's."""
+    return _walk(cell)[1]
 
 
 def feedback_outputs(cell) -> list:
@@ -244,6 +266,36 @@ def summary(cell, hidden_outputs: list):
     lines.append("Hidden tests use inputs you do not see; test your function on other inputs of your own.")
     text = "\n  ".join(lines)
     return new_output("error", ename=FAILED, evalue=text, traceback=[f"{FAILED}: {text}"])
+
+
+def copy_without_hidden_tests(src: Path, dst: Path) -> None:
+    """Copy an autograded notebook's folder for a run without hidden tests.  The autograded notebooks
+    in it hold the hidden tests and what they printed, so every notebook of the copy loses its
+    hidden-test code and all outputs; a notebook that cannot be read is left out, and so is a
+    symbolic link named like one.  Other links are copied as links, never followed."""
+    import os
+    import shutil
+
+    import nbformat
+
+    shutil.copytree(src, dst, symlinks=True)
+    for folder, _, files in os.walk(dst):
+        for name in files:
+            path = Path(folder) / name
+            if not name.endswith(".ipynb"):
+                continue
+            try:
+                if path.is_symlink():
+                    raise ValueError("a link")
+                nb = nbformat.read(path, as_version=4)
+            except Exception:  # noqa: BLE001 (not a notebook: nothing the run needs)
+                path.unlink()
+                continue
+            for cell in nb.cells:
+                cell.metadata.pop(META, None)
+                if cell.cell_type == "code":
+                    cell.source, cell.outputs, cell.execution_count = without_hidden_code(cell.source), [], None
+            nbformat.write(nb, path)
 
 
 def without_hidden_code(source: str) -> str:

@@ -6,13 +6,11 @@ nbgrader's feedback shows the test cells as autograded, hidden tests included
 ``### END HIDDEN TESTS`` region from test cells, replaces whatever the hidden tests printed or
 raised by a summary in the instructor's words (:mod:`autograder.hidden`: which property failed,
 never an input or an expected value), and shortens the errors of the visible tests to their
-message (a traceback quotes the failing test's code).  Enable it in ``nbgrader_config.py``::
+message (a traceback quotes the failing test's code).  Before it, :class:`RunWithoutHiddenTests`
+runs the notebook again in the sandbox without its hidden tests, for the outputs feedback shows.
+``nbgrader_config.py`` sets both (:data:`FEEDBACK_PREPROCESSORS`)::
 
-    c.GenerateFeedback.preprocessors = [
-        "nbgrader.preprocessors.GetGrades",
-        "autograder.preprocessors.HideHiddenTests",
-        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    ]
+    c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
 
 ``RemoveAnswerNotes`` runs in ``nbgrader generate_assignment``: a markdown cell of the instructor's
 notebook may hold notes for the teacher between ``### BEGIN ANSWER NOTES`` and
@@ -99,6 +97,17 @@ AUTOGRADE_PREPROCESSORS = (
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
+)
+
+# nbgrader's own feedback steps (nbgrader.converters.GenerateFeedback.preprocessors), with the course's
+# between them: the shown outputs from a run without hidden tests, limited as autograding limits
+# them, and the hidden tests' outputs replaced by their summary.
+FEEDBACK_PREPROCESSORS = (
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.preprocessors.RunWithoutHiddenTests",
+    "nbgrader.preprocessors.LimitOutput",
+    "autograder.preprocessors.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 )
 
 
@@ -247,3 +256,86 @@ class SandboxedExecute(Execute):
         while hidden tests run, none may (they would carry hidden inputs into shown outputs)."""
         if not self._in_hidden_tests:
             super()._update_display_id(display_id, msg)
+
+
+class RunWithoutHiddenTests(SandboxedExecute):
+    """The step of ``generate_feedback`` before :class:`HideHiddenTests`: what feedback shows of a
+    notebook with hidden tests comes from a run of its own, in the sandbox, without them.
+
+    In the graded run the student's code ran in one kernel with the hidden tests, so it could keep
+    what they passed it (a global; the test's expected values through ``sys._getframe``) and print
+    it in a later cell.  This run starts from a copy of the notebook's folder without hidden-test
+    code or outputs (:func:`autograder.hidden.copy_without_hidden_tests`), runs every cell as
+    grading did (``NBGRADER_EXECUTION`` set, cells with hidden tests in parts), and puts in place of
+    each hidden part what that part gave in the graded run, which :class:`HideHiddenTests` then
+    replaces by its summary.  No hidden code runs, so no output can hold what hidden tests know.
+    Scores are the gradebook's, from the graded run.
+
+    If the run fails (the kernel died, say), feedback shows the graded outputs up to the first
+    hidden test and, after it, only the hidden tests' summaries, with a note saying why.
+    """
+
+    def preprocess(self, nb, resources, *args, **kwargs):
+        import copy
+        import tempfile
+        from pathlib import Path
+
+        from nbgrader.utils import setenv
+
+        from autograder import sandbox
+
+        tested = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and hidden.parts(c.source) is not None]
+        if not tested:
+            return nb, resources
+        graded = [copy.deepcopy(c.get("outputs", [])) if c.cell_type == "code" else None for c in nb.cells]
+        segments = {i: hidden.segments(nb.cells[i]) for i in tested}
+        self._graded_parts = {i: list(parts) for i, parts in segments.items()}  # (run_part takes them in turn)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+        folder = Path(resources.get("metadata", {}).get("path") or ".")
+        try:
+            with tempfile.TemporaryDirectory(prefix="course-feedback-") as tmp:
+                run = Path(tmp) / (folder.resolve().name or "notebook")
+                hidden.copy_without_hidden_tests(folder, run)
+                mine = {**resources, "metadata": {**resources.get("metadata", {}), "path": str(run)}}
+                with setenv(NBGRADER_EXECUTION="autograde"):
+                    nb, _ = super().preprocess(nb, mine, *args, **kwargs)
+        except sandbox.SandboxError:
+            raise
+        except Exception as err:  # noqa: BLE001 (the scores stand; feedback shows less)
+            self.log.warning("%s: the run without hidden tests failed (%s: %s); feedback shows no outputs after "
+                             "the first hidden test", folder, type(err).__name__, err)
+            self._without_a_run(nb, graded, segments, f"{type(err).__name__}: {str(err)[:300]}")
+        return nb, resources
+
+    def run_part(self, part, index: int, is_hidden: bool):
+        """A hidden part does not run: it stands for what it gave in the graded run."""
+        if not is_hidden:
+            return super().run_part(part, index, is_hidden)
+        done = self._graded_parts.get(index, [])
+        part.outputs = done.pop(0) if done else []
+        return part
+
+    def _without_a_run(self, nb, graded: list, segments: dict, why: str) -> None:
+        """Feedback's outputs when the run failed: the graded ones before the first cell with hidden tests
+        (no hidden code had run), and after it the hidden parts' outputs only (for their summary)."""
+        from nbformat.v4 import new_output
+
+        first = min(segments)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            cell.outputs = graded[index] if index < first else []
+            if index in segments:
+                parts = list(segments[index])
+                hidden.run_in_parts(cell, lambda part, is_hidden: self._stand_in(part, parts, is_hidden))
+            if index == first:
+                cell.outputs.append(new_output("stream", name="stdout", text=(
+                    f"Your notebook did not run again without the hidden tests ({why}), so this feedback shows "
+                    f"no outputs after this cell's hidden tests. Your scores are those of the graded run.\n")))
+
+    @staticmethod
+    def _stand_in(part, parts: list, is_hidden: bool):
+        part.outputs = (parts.pop(0) if parts else []) if is_hidden else []
+        return part

@@ -20,12 +20,14 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 # the course root's config once, when the server starts, but this file on every request, so
 # Autograde is sandboxed even in a course root cloned after the server started.  (Students'
 # servers never autograde; their environment may lack the instructor's tools.)
+# The same holds for feedback, which runs the notebook again without its hidden tests.
 try:
-    from autograder.preprocessors import AUTOGRADE_PREPROCESSORS
+    from autograder.preprocessors import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS
 except ImportError:
     pass
 else:
     c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
+    c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
 
 # Instructors only: the course root (a clone of the course repository).  The hub sets
 # NBGRADER_COURSE_ROOT for instructors; students have none and never see the formgrader.

@@ -177,3 +177,60 @@ def test_a_test_cell_tagged_to_skip_runs_all_the_same():
     nb.cells[2].metadata["tags"] = ["skip-execution"]
     SandboxedExecute(sandbox=False, timeout=60).preprocess(nb, {"metadata": {"path": "."}})
     assert nb.cells[2].metadata["tags"] == [] and determine_grade(nb.cells[2]) == (0, 2)
+
+
+STASH = ("_seen = []\ndef neuron(x, w, b):\n    _seen.append(tuple(x))\n    return 0.5")
+LATER = ("import pathlib\nprint('STASH', _seen, globals().get('_z'))\n"
+         "print('FILE', pathlib.Path('week.ipynb').read_text())")
+
+
+def _graded_and_saved(answer: str, later: str, folder):
+    """The test notebook with a later cell, graded (no sandbox: a unit test) and saved as the autograded
+    notebook ``week.ipynb`` in ``folder``, as generate_feedback finds it."""
+    nb = _notebook(answer)
+    nb.cells.append(new_code_cell(later))
+    SandboxedExecute(sandbox=False, timeout=60).preprocess(nb, {"metadata": {"path": str(folder)}})
+    nbformat.write(nb, folder / "week.ipynb")
+    return nb
+
+
+def _feedback(nb, folder):
+    from autograder.preprocessors import RunWithoutHiddenTests
+
+    nb, _ = RunWithoutHiddenTests(sandbox=False, timeout=60).preprocess(nb, {"metadata": {"path": str(folder)}})
+    return [HideHiddenTests().preprocess_cell(c, {}, i)[0] for i, c in enumerate(nb.cells)]
+
+
+@pytest.mark.slow  # starts kernels
+def test_what_a_hidden_test_passed_or_set_never_reaches_a_later_cell_in_feedback(tmp_path):
+    """The student's function keeps its arguments; a later cell prints them, the hidden test's own
+    global and the autograded notebook on disk.  In the graded run that later cell shows the hidden
+    inputs; feedback shows a run without hidden tests, and the hidden tests' summary."""
+    nb = _graded_and_saved(STASH, LATER, tmp_path)
+    assert "STASH [(1.0, 1.0), (2, -1, 0.5)] -1.5" in _text(nb.cells[3]), \
+        "the attack works on the graded run: it is what feedback must not show"
+    cells = _feedback(nb, tmp_path)
+    text = "\n".join(_text(c) for c in cells)
+    leaked = [s for s in (*SECRETS, "(2, -1, 0.5)", "-1.5", "BEGIN HIDDEN") if s in text]
+    assert not leaked, f"feedback shows what the hidden tests passed or set: {leaked}\n{text}"
+    assert "STASH [(1.0, 1.0)] None" in _text(cells[3]), "the later cell as the run without hidden tests gave it"
+    assert "# hidden tests (not shown)" in _text(cells[3]), "the notebook on disk, without its hidden tests"
+    errors = [o for o in cells[2].outputs if o.output_type == "error"]
+    assert [e.ename for e in errors] == [hidden.FAILED] and "the result has the wrong values" in errors[0].evalue
+
+
+@pytest.mark.slow  # starts kernels
+def test_when_the_run_without_hidden_tests_fails_feedback_shows_nothing_after_them(tmp_path):
+    """Code that dies when no hidden test called it: feedback keeps the outputs before the first hidden
+    test and the hidden tests' summary, says why it shows no more, and shows none of the later cell."""
+    later = "import os\nprint('STASH', _seen)\nif len(_seen) < 2:\n    os._exit(1)"
+    nb = _graded_and_saved(STASH, later, tmp_path)
+    nb.cells[1].outputs = [new_output("stream", name="stdout", text="before the hidden tests\n")]
+    assert "(2, -1, 0.5)" in _text(nb.cells[3])
+    cells = _feedback(nb, tmp_path)
+    shown = "\n".join(str(o) for c in cells for o in c.get("outputs", []))
+    assert "(2, -1, 0.5)" not in shown and "STASH" not in shown
+    assert "before the hidden tests" in _text(cells[1]), "graded outputs before any hidden code ran are kept"
+    assert "did not run again without the hidden tests" in _text(cells[2])
+    assert [o.ename for o in cells[2].outputs if o.output_type == "error"] == [hidden.FAILED]
+    assert cells[3].outputs == []
