@@ -86,3 +86,6 @@ c.FeedbackService.assignments = []
 c.FeedbackService.per_hour = 6
 c.FeedbackService.over_limit = "queue"
 c.FeedbackService.after_deadline = "feedback"
+# Only submissions whose inbound folder belongs to the student's system user (or to the grader) are
+# graded: nbgrader's collect trusts a folder's name.  Off where students are not system users.
+c.FeedbackService.check_owner = True

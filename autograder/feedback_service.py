@@ -22,6 +22,12 @@ submission (none by default), how many graded submissions a student gets per hou
 until the hour allows, or refused with a feedback page that says when to submit again), and what
 happens after the deadline (``feedback`` as before, or ``nothing``).
 
+**Whose submission.**  nbgrader's ``collect`` trusts an inbound folder's name (it only warns when the
+owner differs).  The service grades a folder only if it belongs to the system user named like the
+student, or to the service's own user; any other is refused and logged, and so is a student's
+submission while a newer folder in their name is not theirs (``collect`` would take that one).
+``c.FeedbackService.check_owner = False`` turns this off where students are not system users.
+
 **Nothing is lost.**  What the service did with each submission goes, one JSON line per
 submission, to ``feedback-service.jsonl`` in the course root, written after the step that
 finishes it.  On start it takes every inbound submission without a line: a submission that arrived
@@ -41,7 +47,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from traitlets import Enum, Float, Integer, List, Unicode
+from traitlets import Bool, Enum, Float, Integer, List, Unicode
 from traitlets.config import Configurable
 
 from autograder import batch, cli
@@ -63,6 +69,11 @@ class FeedbackService(Configurable):
                           "'feedback' grades it (nbgrader's late penalty applies), 'nothing' leaves it for the "
                           "instructor.").tag(config=True)
     interval = Float(5.0, help="Seconds between two looks at the exchange.").tag(config=True)
+    check_owner = Bool(True, help="Grade a submission only if its inbound folder belongs to the system user named "
+                       "like the student (or to the service's own user). nbgrader's collect trusts the folder's "
+                       "name, so a student who can write into inbound could hand in work as someone else. Turn "
+                       "off where students are not system users of the machine that holds the exchange.").tag(
+        config=True)
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,33 @@ class Service:
         found = [Submission.parse(p.name) for p in self.inbound.iterdir() if p.is_dir() and p.name not in seen]
         return sorted((s for s in found if s is not None), key=lambda s: s.timestamp)
 
+    def _inbound_of(self, student: str, assignment: str) -> list[Submission]:
+        """Every inbound submission in this student's name for this assignment, oldest first."""
+        found = [Submission.parse(p.name) for p in self.inbound.iterdir() if p.is_dir()]
+        return sorted((s for s in found if s and (s.student, s.assignment) == (student, assignment)),
+                      key=lambda s: s.timestamp)
+
+    def _not_theirs(self, sub: Submission) -> str:
+        """Why an inbound folder is not the named student's submission (its owner), or ''."""
+        import pwd
+
+        if not self.rules.check_owner:
+            return ""
+        uid = (self.inbound / sub.name).lstat().st_uid
+        allowed = {os.getuid()}
+        try:
+            allowed.add(pwd.getpwnam(sub.student).pw_uid)
+        except KeyError:
+            pass
+        if uid in allowed:
+            return ""
+        try:
+            owner = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            owner = f"uid {uid}"
+        return (f"not graded: the folder belongs to {owner}, not to {sub.student} (FeedbackService.check_owner); "
+                f"someone may be handing in work in another student's name")
+
     def _graded_within_hour(self, student: str, assignment: str, now: datetime) -> list[datetime]:
         """When the grader ran for this student and assignment in the last hour (errors count too)."""
         return sorted(datetime.fromisoformat(e["at"]) for e in self.done()
@@ -174,7 +212,13 @@ class Service:
         self.waiting_for_root = False
         self.reload()
         written = []
-        waiting = self.pending()
+        waiting = []
+        for sub in self.pending():
+            problem = self._not_theirs(sub)
+            if problem:
+                written.append(self._record(sub, "refused", problem))
+            else:
+                waiting.append(sub)
         newest = {}
         for sub in waiting:
             newest[(sub.student, sub.assignment)] = sub
@@ -196,6 +240,11 @@ class Service:
             return self._record(sub, "skipped", "not graded on submission (FeedbackService.assignments)")
         if sub.timestamp > now + timedelta(minutes=5):
             return self._record(sub, "skipped", "its timestamp is in the future: not made by nbgrader submit")
+        forged = [o for o in self._inbound_of(sub.student, sub.assignment) if o.timestamp > sub.timestamp
+                  and self._not_theirs(o)]
+        if forged:  # nbgrader's collect takes the newest folder in the student's name
+            return self._record(sub, "refused", f"not graded: inbound holds a newer submission in {sub.student}'s "
+                                f"name that is not theirs ({forged[-1].name}); remove it, then collect by hand")
         due = self._duedate(sub.assignment)
         if due is not None and sub.timestamp > due and self.rules.after_deadline == "nothing":
             return self._record(sub, "skipped", "submitted after the due date (FeedbackService.after_deadline)")

@@ -218,3 +218,39 @@ def test_the_service_waits_for_a_course_root_and_reads_its_rules_again(tmp_path)
     (service.course_dir / "nbgrader_config.py").write_text(config + "\nc.FeedbackService.assignments = []\n")
     (entry,) = service.step()
     assert entry["status"] == "skipped" and not service.waiting_for_root, "the edited rules count"
+
+
+def test_a_submission_in_someone_elses_name_is_refused(tmp_path, monkeypatch):
+    """An inbound folder that belongs neither to the student it names nor to the grader is not graded,
+    and neither is that student's own older submission, which nbgrader's collect would pass over for
+    it; a folder of the system user it names is graded."""
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    older, forged, own = (f"zoe+{A}+2026-01-01 10:00:00.000000 UTC+aa", f"zoe+{A}+2026-01-01 10:05:00.000000 UTC+bb",
+                          f"nobody+{A}+2026-01-01 10:01:00.000000 UTC+cc")
+    service = _inbound(tmp_path, older, forged, own)
+    if os.getuid() != 0:
+        pytest.fail("this test hands folders to another user: run it as root (as CI does)")
+    for name in (forged, own):
+        os.chown(service.inbound / name, nobody.pw_uid, nobody.pw_gid)
+
+    def collect(sub):
+        raise RuntimeError(f"collected {sub.name}")
+
+    monkeypatch.setattr(service, "_collect", collect)
+    monkeypatch.setattr(service, "_duedate", lambda assignment: None)  # (no gradebook here)
+    entries = {e["submission"]: e for e in service.step()}
+    assert entries[forged]["status"] == "refused" and "belongs to nobody, not to zoe" in entries[forged]["message"]
+    assert entries[older]["status"] == "refused" and "newer submission in zoe's name" in entries[older]["message"]
+    assert entries[own]["status"] == "error" and f"collected {own}" in entries[own]["message"], "nobody's own: graded"
+
+    (tmp_path / "off").mkdir()
+    service = _inbound(tmp_path / "off", forged)
+    os.chown(service.inbound / forged, nobody.pw_uid, nobody.pw_gid)
+    with open(service.course_dir / "nbgrader_config.py", "a") as f:
+        f.write("\nc.FeedbackService.check_owner = False\n")
+    monkeypatch.setattr(service, "_collect", collect)
+    monkeypatch.setattr(service, "_duedate", lambda assignment: None)
+    (entry,) = service.step()
+    assert entry["status"] == "error" and "collected" in entry["message"], "check_owner off: names are trusted"
