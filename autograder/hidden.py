@@ -94,6 +94,18 @@ def parts(source: str) -> list[tuple[bool, str]] | None:
     return out
 
 
+def test_parts(cell) -> list[tuple[bool, str]] | None:
+    """:func:`parts` of an instructor's test cell: a code cell that nbgrader grades, locked, with a grade
+    id.  After nbgrader's sanitizing (``OverwriteCells`` puts back a locked cell's source and drops an
+    unknown grade id), its code is the instructor's.  A student's own cell that holds the delimiters is
+    not one: it runs whole and shows as it is, and its text is never taken for instructor text."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") != "code" or not isinstance(meta, dict) or not (
+            meta.get("grade") and meta.get("locked") and meta.get("grade_id") and not meta.get("solution")):
+        return None
+    return parts(cell.get("source", ""))
+
+
 def _marker(nonce: str, at: str):
     from nbformat.v4 import new_output
 
@@ -122,7 +134,7 @@ def run_in_parts(cell, execute) -> None:
             markers += 2
         else:
             outputs += got
-        cell.execution_count = part.get("execution_count")
+        cell.execution_count = part.get("execution_count") or cell.get("execution_count")
         if failed:
             break
     cell.outputs = outputs

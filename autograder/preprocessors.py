@@ -75,7 +75,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     visible tests keep only their message (a traceback quotes the test code)."""
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or hidden.BEGIN not in cell.source:
+        if hidden.test_parts(cell) is None:
             return cell, resources
         outputs = hidden.feedback_outputs(cell)
         for out in outputs:
@@ -234,7 +234,7 @@ class SandboxedExecute(Execute):
             tags = cell.metadata.get("tags")
             if isinstance(tags, list) and self.skip_cells_with_tag in tags:
                 cell.metadata["tags"] = [t for t in tags if t != self.skip_cells_with_tag]
-        if cell.cell_type != "code" or hidden.parts(cell.source) is None:
+        if hidden.test_parts(cell) is None:
             return super().preprocess_cell(cell, resources, index)
         self._check_assign_resources(resources)
 
@@ -271,12 +271,12 @@ class RunWithoutHiddenTests(SandboxedExecute):
     replaces by its summary.  No hidden code runs, so no output can hold what hidden tests know.
     Scores are the gradebook's, from the graded run.
 
-    If the run fails (the kernel died, say), feedback shows the graded outputs up to the first
-    hidden test and, after it, only the hidden tests' summaries, with a note saying why.
+    If the run fails (nbclient gives up on the kernel, say), feedback shows only the hidden tests'
+    summaries, with a note saying why.  Only the instructor's test cells count as cells with hidden
+    tests (:func:`autograder.hidden.test_parts`).
     """
 
     def preprocess(self, nb, resources, *args, **kwargs):
-        import copy
         import tempfile
         from pathlib import Path
 
@@ -284,16 +284,20 @@ class RunWithoutHiddenTests(SandboxedExecute):
 
         from autograder import sandbox
 
-        tested = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and hidden.parts(c.source) is not None]
+        if kwargs.get("retries") is not None:  # (nbgrader's Execute tries again by calling preprocess)
+            self._graded_parts = {i: list(parts) for i, parts in self._segments.items()}
+            return super().preprocess(nb, resources, *args, **kwargs)
+        tested = [i for i, c in enumerate(nb.cells) if hidden.test_parts(c) is not None]
         if not tested:
             return nb, resources
-        graded = [copy.deepcopy(c.get("outputs", [])) if c.cell_type == "code" else None for c in nb.cells]
-        segments = {i: hidden.segments(nb.cells[i]) for i in tested}
+        self._segments = segments = {i: hidden.segments(nb.cells[i]) for i in tested}
         self._graded_parts = {i: list(parts) for i, parts in segments.items()}  # (run_part takes them in turn)
-        for cell in nb.cells:
+        for cell in nb.cells:  # nothing of the graded run stays, not even a prompt's number
             if cell.cell_type == "code":
-                cell.outputs = []
-        folder = Path(resources.get("metadata", {}).get("path") or ".")
+                cell.outputs, cell.execution_count = [], None
+        if not resources.get("metadata", {}).get("path"):
+            raise ValueError("RunWithoutHiddenTests needs the notebook's folder (resources['metadata']['path'])")
+        folder = Path(resources["metadata"]["path"])
         try:
             with tempfile.TemporaryDirectory(prefix="course-feedback-") as tmp:
                 run = Path(tmp) / (folder.resolve().name or "notebook")
@@ -304,9 +308,9 @@ class RunWithoutHiddenTests(SandboxedExecute):
         except sandbox.SandboxError:
             raise
         except Exception as err:  # noqa: BLE001 (the scores stand; feedback shows less)
-            self.log.warning("%s: the run without hidden tests failed (%s: %s); feedback shows no outputs after "
-                             "the first hidden test", folder, type(err).__name__, err)
-            self._without_a_run(nb, graded, segments, f"{type(err).__name__}: {str(err)[:300]}")
+            self.log.warning("%s: the run without hidden tests failed (%s: %s); feedback shows only the hidden "
+                             "tests' summaries", folder, type(err).__name__, err)
+            self._without_a_run(nb, segments, f"{type(err).__name__}: {str(err)[:300]}")
         return nb, resources
 
     def run_part(self, part, index: int, is_hidden: bool):
@@ -314,28 +318,28 @@ class RunWithoutHiddenTests(SandboxedExecute):
         if not is_hidden:
             return super().run_part(part, index, is_hidden)
         done = self._graded_parts.get(index, [])
-        part.outputs = done.pop(0) if done else []
+        part.outputs, part.execution_count = (done.pop(0) if done else []), None
         return part
 
-    def _without_a_run(self, nb, graded: list, segments: dict, why: str) -> None:
-        """Feedback's outputs when the run failed: the graded ones before the first cell with hidden tests
-        (no hidden code had run), and after it the hidden parts' outputs only (for their summary)."""
+    def _without_a_run(self, nb, segments: dict, why: str) -> None:
+        """Feedback's outputs when the run failed: the hidden parts' outputs (for their summary) and a note,
+        nothing else (a graded output, even one shown before the hidden tests ran, may have been rewritten
+        after them by a display update)."""
         from nbformat.v4 import new_output
 
-        first = min(segments)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            cell.outputs = graded[index] if index < first else []
+            cell.outputs, cell.execution_count = [], None
             if index in segments:
                 parts = list(segments[index])
                 hidden.run_in_parts(cell, lambda part, is_hidden: self._stand_in(part, parts, is_hidden))
-            if index == first:
+            if index == min(segments):
                 cell.outputs.append(new_output("stream", name="stdout", text=(
                     f"Your notebook did not run again without the hidden tests ({why}), so this feedback shows "
-                    f"no outputs after this cell's hidden tests. Your scores are those of the graded run.\n")))
+                    f"no outputs but the hidden tests' summaries. Your scores are those of the graded run.\n")))
 
     @staticmethod
     def _stand_in(part, parts: list, is_hidden: bool):
-        part.outputs = (parts.pop(0) if parts else []) if is_hidden else []
+        part.outputs, part.execution_count = (parts.pop(0) if parts else []) if is_hidden else [], None
         return part

@@ -220,17 +220,48 @@ def test_what_a_hidden_test_passed_or_set_never_reaches_a_later_cell_in_feedback
 
 
 @pytest.mark.slow  # starts kernels
-def test_when_the_run_without_hidden_tests_fails_feedback_shows_nothing_after_them(tmp_path):
-    """Code that dies when no hidden test called it: feedback keeps the outputs before the first hidden
-    test and the hidden tests' summary, says why it shows no more, and shows none of the later cell."""
+def test_when_the_run_without_hidden_tests_fails_feedback_shows_only_their_summary(tmp_path):
+    """Code that dies when no hidden test called it: feedback shows the hidden tests' summary and says
+    why it shows nothing else, not even graded outputs from before the hidden tests (a display update
+    after them could have rewritten those)."""
     later = "import os\nprint('STASH', _seen)\nif len(_seen) < 2:\n    os._exit(1)"
     nb = _graded_and_saved(STASH, later, tmp_path)
-    nb.cells[1].outputs = [new_output("stream", name="stdout", text="before the hidden tests\n")]
+    nb.cells[1].outputs = [new_output("stream", name="stdout", text="rewritten: (2, -1, 0.5)\n")]
     assert "(2, -1, 0.5)" in _text(nb.cells[3])
     cells = _feedback(nb, tmp_path)
     shown = "\n".join(str(o) for c in cells for o in c.get("outputs", []))
     assert "(2, -1, 0.5)" not in shown and "STASH" not in shown
-    assert "before the hidden tests" in _text(cells[1]), "graded outputs before any hidden code ran are kept"
     assert "did not run again without the hidden tests" in _text(cells[2])
     assert [o.ename for o in cells[2].outputs if o.output_type == "error"] == [hidden.FAILED]
-    assert cells[3].outputs == []
+    assert cells[1].outputs == [] and cells[3].outputs == []
+    assert all(c.get("execution_count") is None for c in cells if c.cell_type == "code")
+
+
+@pytest.mark.slow  # starts kernels
+def test_a_prompt_number_set_by_a_hidden_test_is_not_shown(tmp_path):
+    """During a hidden test the student's code sets the kernel's execution count from what it was
+    passed: feedback's prompts are the run without hidden tests' (the graded ones are dropped)."""
+    answer = ("def neuron(x, w, b):\n    if x[0] == 2:\n        get_ipython().execution_count = 40000 + int(10 * x[2])\n"
+              "    return 0.5")
+    nb = _graded_and_saved(answer, "print('after')", tmp_path)
+    assert nb.cells[3].execution_count >= 40005, "the attack works on the graded run"
+    cells = _feedback(nb, tmp_path)
+    counts = [c.execution_count for c in cells]
+    assert counts[0] == 1 and counts == sorted(counts) and counts[-1] < 10, counts
+
+
+@pytest.mark.slow  # starts kernels
+def test_a_students_own_cell_with_hidden_test_delimiters_is_not_a_test_cell(tmp_path):
+    """A student's cell with the delimiters and asserts of their own runs whole and shows as it is: its
+    asserts are not instructor text that a summary could choose from."""
+    own = ("### BEGIN HIDDEN TESTS\nassert neuron((2, -1, 0.5), (0.5, 1, -2), -0.5) != 0.5, 'codeword one two'\n"
+           "### END HIDDEN TESTS")
+    nb = _notebook("def neuron(x, w, b):\n    return 0.5")
+    nb.cells.insert(2, new_code_cell(own))
+    SandboxedExecute(sandbox=False, timeout=60).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert hidden.META not in nb.cells[2].metadata, "run whole, without markers"
+    nbformat.write(nb, tmp_path / "week.ipynb")
+    cells = _feedback(nb, tmp_path)
+    assert cells[2].source == own and "codeword one two" in _text(cells[2]), "the student's cell, as it is"
+    errors = [o for o in cells[3].outputs if o.output_type == "error"]
+    assert [e.ename for e in errors] == [hidden.FAILED] and "codeword" not in errors[0].evalue
