@@ -7,8 +7,10 @@ missing these tests fail with the message to install it; they never skip.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -475,3 +477,33 @@ def test_plain_nbgrader_autograde_refuses_without_bubblewrap(tmp_path):
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     got = {g: s for g, (s, _) in root.grades(assignment)["alice"].items()}
     assert got == code_cells(assignment, "grade"), "knowingly unsandboxed, the solution gets full marks"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_figure_is_shown_and_a_traceback_is_whole(mode, tmp_path, monkeypatch):
+    """The grading kernel's two speed-ups change nothing that is shown: an inline figure is still shown
+    as a PNG (a warm kernel no longer draws it once more, for nothing, after the cell), and a traceback
+    through a function defined in a cell still quotes the cell's code."""
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # conftest's Agg shows no figures: the kernels' own
+    with contextlib.ExitStack() as stack:
+        warm = stack.enter_context(sandbox.WarmKernels()).socket if mode == "warm" else None
+        assert warm or mode == "cold"
+        kernel = Kernel(sandbox.Limits(), tmp_path, warm=warm)
+        stack.callback(kernel.close)
+        status, text, _ = kernel.run(
+            "import matplotlib.figure as _mf, traceback as _tb\n_drawn = []\n_draw = _mf.Figure.draw\n"
+            "def _counting(self, renderer):\n"
+            "    _drawn.append(any(f.name == '_draw_all_if_interactive' for f in _tb.extract_stack()))\n"
+            "    return _draw(self, renderer)\n_mf.Figure.draw = _counting")
+        assert status == "ok", text
+        shown = []
+        kernel.kc.execute_interactive("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.title('once')",
+                                      timeout=60, output_hook=shown.append)
+        pngs = [m for m in shown if m["msg_type"] == "display_data" and "image/png" in m["content"]["data"]]
+        assert len(pngs) == 1, [m["msg_type"] for m in shown]
+        drawn = kernel.value("_drawn")
+        assert drawn and (not any(drawn) if warm else True), drawn
+        status, text, reply = kernel.run("def _inner():\n    raise ValueError('from a cell')\n_inner()")
+        assert status == "error" and "ValueError: from a cell" in text
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(reply["traceback"]))
+        assert "raise ValueError('from a cell')" in plain and "_inner()" in plain, "the cell's lines are quoted"
