@@ -262,12 +262,12 @@ _MISSING = _Missing()
 def quick_tracebacks() -> None:
     """Make IPython's tracebacks cheap again in a kernel that has torch and Keras loaded.
 
-    IPython formats each frame of a traceback with ``inspect.findsource``, which asks
-    ``inspect.getmodule(frame, file)`` what module the file belongs to.  For a notebook cell's file
-    no module has it, and ``getmodule`` then walks all of ``sys.modules`` (4,000+ entries here) every
-    time: 20-100 ms per traceback, seconds per graded notebook of a student who left cells blank.
-    For such a file and an object with neither ``__module__`` nor ``__name__`` (a frame, a code
-    object), ``getmodule`` can only answer None; it is answered at once."""
+    IPython asks ``inspect.getmodule`` what module each frame of a traceback belongs to (and
+    ``inspect.findsource`` asks again with the frame's file).  For a notebook cell's file no module
+    has it, and ``getmodule`` then walks all of ``sys.modules`` (4,000+ entries here) every time:
+    20-100 ms per traceback, seconds per graded notebook of a student who left cells blank.  For an
+    object with neither ``__module__`` nor ``__name__`` (a frame, a code object) whose file is a
+    cell's, ``getmodule`` can only answer None; it is answered at once."""
     import functools
     import inspect
 
@@ -275,9 +275,13 @@ def quick_tracebacks() -> None:
 
     @functools.wraps(original)
     def getmodule(object, _filename=None):  # noqa: A002 (inspect's own parameter name)
-        if (isinstance(_filename, str) and ("/ipykernel_" in _filename or _filename.startswith("<ipython-input"))
-                and not hasattr(object, "__module__") and not hasattr(object, "__name__")):
-            return None
+        if not hasattr(object, "__module__") and not hasattr(object, "__name__"):
+            try:
+                file = _filename if _filename is not None else inspect.getfile(object)
+            except TypeError:
+                file = None
+            if isinstance(file, str) and ("/ipykernel_" in file or file.startswith("<ipython-input")):
+                return None
         return original(object, _filename)
 
     inspect.getmodule = getmodule

@@ -507,3 +507,23 @@ def test_a_figure_is_shown_and_a_traceback_is_whole(mode, tmp_path, monkeypatch)
         assert status == "error" and "ValueError: from a cell" in text
         plain = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(reply["traceback"]))
         assert "raise ValueError('from a cell')" in plain and "_inner()" in plain, "the cell's lines are quoted"
+
+
+def test_quick_tracebacks_answer_as_inspect_does(monkeypatch):
+    """The grading kernel's inspect.getmodule gives inspect's own answers: None at once for a frame or code
+    object of a notebook cell, and the module of everything else."""
+    import inspect
+
+    from autograder.sandbox import inside
+
+    original = inspect.getmodule
+    monkeypatch.setattr(inspect, "getmodule", original)  # (put back after the test)
+    cell = compile("import sys\nframe = sys._getframe()", "/tmp/ipykernel_12/345.py", "exec")
+    ns: dict = {}
+    exec(cell, ns)
+    inside.quick_tracebacks()
+    assert inspect.getmodule is not original
+    for obj, filename in [(ns["frame"], None), (ns["frame"], "/tmp/ipykernel_12/345.py"), (cell, None),
+                          (sys._getframe(), None), (inspect, None), (inspect.getfile, None), (None, "/"),
+                          (inside.quick_tracebacks.__code__, None)]:
+        assert inspect.getmodule(obj, filename) is original(obj, filename), (obj, filename)
