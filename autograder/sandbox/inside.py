@@ -13,8 +13,7 @@ pass every test.  The guard is a ``sys.addaudithook`` hook, which cannot be remo
 each one with ``exec``); at the first one the guard records the pristine objects (the
 dictionaries of the numpy, course, math and builtins modules, the code objects and
 defaults of their functions, the names ``np``, ``check``, ``Hint``... in the notebook's
-namespace); before each later statement it compares the modules and names, and as each cell
-starts, and around each check, the functions' code and defaults too.  ``object.__setattr__`` events (a
+namespace); before each later statement it compares.  ``object.__setattr__`` events (a
 function's ``__code__``/``__defaults__``, attributes of numpy or course classes) are caught
 as they happen.  The ``check*`` functions of ``course.feedback`` and ``course.model_checks``
 (every name in their ``__all__`` is protected in the notebook's namespace) also verify before
@@ -54,7 +53,7 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
     get_code = operator.attrgetter("__code__")
     get_defaults = operator.attrgetter("__defaults__")
     get_kwdefaults = operator.attrgetter("__kwdefaults__")
-    state: dict = {"snap": None, "tampered": [], "busy": False, "shell": None, "cell": None}
+    state: dict = {"snap": None, "tampered": [], "busy": False, "shell": None}
     skip_builtins = {"_", "__", "___", "exit", "quit", "get_ipython", "display", "__IPYTHON__",
                      "__builtins__", "__loader__", "__spec__", "__name__", "__doc__", "__package__",
                      "__build_class__", "__import__", "copyright", "credits", "license", "help",
@@ -137,7 +136,7 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
         state["snap"] = (modules, functions, types_, names)
         state["fast"] = tuple(zip(*functions.values())) or ((), (), (), ())
 
-    def problems(functions_too: bool = True) -> list[str]:
+    def problems() -> list[str]:
         modules, functions, _, names = state["snap"]
         found = []
         for name, (mod, mtype, entries, getter, values) in modules.items():
@@ -156,7 +155,7 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                 if current.get(k, _MISSING) is not v:
                     what = "deleted" if k not in current else "replaced"
                     found.append(f"{'builtin ' + k if name == 'builtins' else name + '.' + k} was {what}")
-        fns, codes, defs, kwdefs = state["fast"] if functions_too else ((), (), (), ())
+        fns, codes, defs, kwdefs = state["fast"]
         unchanged = (not any(map(operator.is_not, map(get_code, fns), codes))
                      and not any(map(operator.is_not, map(get_defaults, fns), defs))
                      and not any(map(operator.is_not, map(get_kwdefaults, fns), kwdefs)))
@@ -206,12 +205,12 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                 "Python's builtins or the names np/check/Hint in your answers; then restart the kernel and "
                 "run all cells.")
 
-    def verify_or_raise(functions_too: bool = True) -> None:
+    def verify_or_raise() -> None:
         if state["snap"] is None or state["busy"]:
             return
         state["busy"] = True
         try:
-            found = problems(functions_too)
+            found = problems()
             if found:
                 state["tampered"].extend(found)
                 restore()
@@ -225,8 +224,7 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
             return
         if event == "exec":
             code = args[0] if args else None
-            filename = getattr(code, "co_filename", "") or ""
-            if not is_cell(filename):
+            if not is_cell(getattr(code, "co_filename", "") or ""):
                 return
             if state["snap"] is None:
                 state["busy"] = True
@@ -234,12 +232,8 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                     snapshot()
                 finally:
                     state["busy"] = False
-                state["cell"] = filename
                 return
-            # the modules before every statement; the functions' code and defaults (thousands, and
-            # their changes are audited as they happen, below) as a cell starts
-            verify_or_raise(functions_too=filename != state["cell"])
-            state["cell"] = filename
+            verify_or_raise()
         elif event in ("object.__setattr__", "object.__delattr__") and state["snap"] is not None:
             obj, attr = args[0], args[1]
             _, functions, types_, _ = state["snap"]
