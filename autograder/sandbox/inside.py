@@ -13,7 +13,11 @@ pass every test.  The guard is a ``sys.addaudithook`` hook, which cannot be remo
 each one with ``exec``); at the first one the guard records the pristine objects (the
 dictionaries of the numpy, course, math and builtins modules, the code objects and
 defaults of their functions, the names ``np``, ``check``, ``Hint``... in the notebook's
-namespace); before each later statement it compares.  ``object.__setattr__`` events (a
+namespace; the keyword-only defaults and closure cells of those functions and of the course's
+classes' methods, which change in place without an audit event); before each later statement it
+compares, reading only the dictionaries it took before any student code ran (never through an
+attribute or a method a student could replace, since the hook is off while it compares).
+``object.__setattr__`` events (a
 function's ``__code__``/``__defaults__``, attributes of numpy or course classes) are caught
 as they happen.  The ``check*`` functions of ``course.feedback`` and ``course.model_checks``
 (every name in their ``__all__`` is protected in the notebook's namespace) also verify before
@@ -54,6 +58,9 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
     get_defaults = operator.attrgetter("__defaults__")
     get_kwdefaults = operator.attrgetter("__kwdefaults__")
     state: dict = {"snap": None, "tampered": [], "busy": False, "shell": None}
+    # what the guard reads, taken before any student code: never through an attribute the student
+    # could turn into code of theirs (a class's property, a dict subclass's method)
+    sys_dict, real_modules = sys.__dict__, sys.modules
     skip_builtins = {"_", "__", "___", "exit", "quit", "get_ipython", "display", "__IPYTHON__",
                      "__builtins__", "__loader__", "__spec__", "__name__", "__doc__", "__package__",
                      "__build_class__", "__import__", "copyright", "credits", "license", "help",
@@ -123,6 +130,11 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                         functions[id(f)] = (f, f.__code__, f.__defaults__, f.__kwdefaults__)
                 if isinstance(v, type) and str(getattr(v, "__module__", "")).startswith(("course", "numpy")):
                     types_.add(id(v))
+                    if str(v.__module__).startswith("course"):  # its methods, as the module's functions
+                        for m in vars(v).values():
+                            m = getattr(m, "__func__", m)
+                            if isinstance(m, types.FunctionType):
+                                functions[id(m)] = (m, m.__code__, m.__defaults__, m.__kwdefaults__)
         names = {"np": numpy, "numpy": numpy}
         if course is not None:
             names["course"] = course
@@ -133,18 +145,27 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
             state["shell"] = InteractiveShell._instance
         except Exception:
             state["shell"] = None
+        ns = getattr(state["shell"], "user_ns", None)  # (no student code has run yet)
+        state["ns"] = ns if isinstance(ns, dict) else None
         state["snap"] = (modules, functions, types_, names)
         state["fast"] = tuple(zip(*functions.values())) or ((), (), (), ())
+        # what a function holds that can change in place, without an audit event: its keyword-only
+        # defaults and its closure's cells (a guarded check's wrapped function is in one)
+        state["held"] = tuple((f, dict(f.__kwdefaults__ or {}), tuple(_cell_contents(f.__closure__ or ())))
+                              for f, _, _, _ in functions.values() if f.__kwdefaults__ or f.__closure__)
 
     def problems() -> list[str]:
         modules, functions, _, names = state["snap"]
         found = []
+        if dict.get(sys_dict, "modules") is not real_modules:
+            found.append("sys.modules was replaced")
         for name, (mod, mtype, entries, getter, values) in modules.items():
-            if sys.modules.get(name) is not mod:
+            if dict.get(real_modules, name) is not mod:
                 found.append(f"sys.modules[{name!r}] was replaced")
                 continue
             if type(mod) is not mtype:
                 found.append(f"the class of module {name} was changed")
+                continue
             current = vars(mod)
             try:  # fast path, at C speed: every value still the same object
                 if not any(map(operator.is_not, getter(current), values)):
@@ -164,25 +185,31 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                 found.append(f"the code of {f.__module__}.{f.__qualname__} was replaced")
             elif f.__defaults__ is not defaults or f.__kwdefaults__ is not kwdefaults:
                 found.append(f"the default arguments of {f.__module__}.{f.__qualname__} were changed")
-        shell = state["shell"]
-        ns = getattr(shell, "user_ns", None)
-        if isinstance(ns, dict):
+        for f, kwdefaults, contents in state["held"]:
+            if (kwdefaults and (len(f.__kwdefaults__) != len(kwdefaults) or any(
+                    dict.get(f.__kwdefaults__, k, _MISSING) is not v for k, v in kwdefaults.items()))) \
+                    or any(map(operator.is_not, _cell_contents(f.__closure__ or ()), contents)):
+                found.append(f"the defaults or the closure of {f.__module__}.{f.__qualname__} were changed")
+        ns = state.get("ns")
+        if ns is not None:
             for n, obj in names.items():
-                if n in ns and ns[n] is not obj:
+                if dict.__contains__(ns, n) and dict.get(ns, n) is not obj:
                     found.append(f"the name `{n}` no longer refers to {getattr(obj, '__module__', '') or ''}"
                                  f"{'.' if getattr(obj, '__module__', None) else ''}{getattr(obj, '__name__', n)}")
         return found
 
     def restore() -> None:
         modules, functions, _, _ = state["snap"]
+        dict.__setitem__(sys_dict, "modules", real_modules)
         for name, (mod, mtype, entries, _, _) in modules.items():
-            sys.modules[name] = mod
+            dict.__setitem__(real_modules, name, mod)
             try:
                 if type(mod) is not mtype:
                     object.__setattr__(mod, "__class__", mtype)
             except Exception:
                 pass
-            vars(mod).update(entries)
+            if type(mod) is mtype:  # (else reading its __dict__ could run the student's code)
+                dict.update(vars(mod), entries)
         for f, code, defaults, kwdefaults in functions.values():
             try:
                 state["busy"] = True
@@ -191,11 +218,18 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                 pass
             finally:
                 state["busy"] = False
-        ns = getattr(state["shell"], "user_ns", None)
-        if isinstance(ns, dict):
+        for f, kwdefaults, contents in state["held"]:
+            if kwdefaults and isinstance(f.__kwdefaults__, dict):
+                dict.clear(f.__kwdefaults__)
+                dict.update(f.__kwdefaults__, kwdefaults)
+            for cell, value in zip(f.__closure__ or (), contents):
+                if value is not _MISSING:
+                    cell.cell_contents = value
+        ns = state.get("ns")
+        if ns is not None:
             for n, obj in state["snap"][3].items():
-                if n in ns:
-                    ns[n] = obj
+                if dict.__contains__(ns, n):
+                    dict.__setitem__(ns, n, obj)
 
     def message() -> str:
         seen = list(dict.fromkeys(state["tampered"]))
@@ -257,6 +291,17 @@ class _Missing:
 
 
 _MISSING = _Missing()
+
+
+def _cell_contents(cells) -> list:
+    """What each closure cell holds (``_MISSING`` for an empty one)."""
+    out = []
+    for cell in cells:
+        try:
+            out.append(cell.cell_contents)
+        except ValueError:
+            out.append(_MISSING)
+    return out
 
 
 def quick_tracebacks() -> None:

@@ -322,6 +322,53 @@ def test_guard_allows_ordinary_code(kernel):
     assert status == "ok" and "fine" in text, text
 
 
+# Tampering that runs no audited statement of its own (review findings): each attack, then a
+# "test" that the tampering would make pass; the guard must fail it.
+_FAKE_ALLCLOSE = ("import numpy as np, sys\n_impl = getattr(np.isclose, '_implementation', np.isclose)\n"
+                  "_orig = _impl.__code__\n"
+                  "def _fake(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):\n"
+                  "    return np.ones(np.broadcast(a, b).shape, bool)\n")
+GUARD_ATTACKS = {
+    # code slipped into the guard's own comparison (a sys.modules subclass, a user_ns property), where the
+    # audit hook is off: it puts the original back before functions are compared, the fake after
+    "inside the guard's comparison": _FAKE_ALLCLOSE + (
+        "_sh = get_ipython()\n"
+        "class _Mods(dict):\n"
+        "    def get(self, *a):\n"
+        "        if sys._getframe(1).f_code.co_name == 'problems':\n"
+        "            _impl.__code__ = _orig\n"
+        "        return dict.get(self, *a)\n"
+        "def _get(self):\n"
+        "    if sys._getframe(1).f_code.co_name == 'problems':\n"
+        "        _impl.__code__ = _fake.__code__\n"
+        "    return self._user_ns\n"
+        "def _set(self, v):\n    self._user_ns = v\n"
+        "type(_sh).user_ns = property(_get, _set)\nsys.modules = _Mods(sys.modules)"),
+    # keyword-only defaults changed in place (no audit event, the same dict)
+    "keyword defaults in place": "check.__wrapped__.__kwdefaults__['rtol'] = 1e300",
+    # the function a guarded check wraps, swapped in its closure
+    "a check's closure": "check.__closure__[0].cell_contents = lambda *a, **k: None",
+    # the code of a method of a course class
+    "a course class's method": ("from course.feedback import Hint\n"
+                                "Hint.applies.__code__ = (lambda self, got: False).__code__"),
+}
+
+
+@pytest.mark.parametrize("attack", GUARD_ATTACKS)
+def test_integrity_guard_catches_tampering_that_runs_no_audited_statement(small_kernel, attack):
+    k = small_kernel()
+    try:
+        assert k.run("import numpy as np\nfrom course.feedback import check, Hint")[0] == "ok"
+        k.run(GUARD_ATTACKS[attack])
+        status, text, _ = k.run("x = 1.0\ncheck('answer', x, 2.0)\nassert np.allclose(1.0, 2.0)\nprint('TEST PASSED')")
+        assert status == "error" and "TEST PASSED" not in text, text
+        assert "grading helpers were modified by your code" in text, text
+        status, text, _ = k.run("print('later', np.allclose(1.0, 2.0))")
+        assert status == "error" and "later" not in text, "from then on every cell fails"
+    finally:
+        k.close()
+
+
 @pytest.mark.slow
 def test_memory_limit_stops_the_kernel(small_kernel):
     k = small_kernel(memory_mb=400)
