@@ -24,8 +24,9 @@ happens after the deadline (``feedback`` as before, or ``nothing``).
 
 **Whose submission.**  nbgrader's ``collect`` trusts an inbound folder's name (it only warns when the
 owner differs).  The service grades a folder only if it belongs to the system user named like the
-student, or to the service's own user; any other is refused and logged, and so is a student's
-submission while a newer folder in their name is not theirs (``collect`` would take that one).
+student, or to the service's own user; any other is refused and logged.  A student's own submission
+waits while a newer folder in their name is not theirs (``collect`` would take that one), with one
+line in the service's log, and is graded as soon as the instructor removes that folder.
 ``c.FeedbackService.check_owner = False`` turns this off where students are not system users.
 
 **Nothing is lost.**  What the service did with each submission goes, one JSON line per
@@ -105,6 +106,7 @@ class Service:
         self.out = out
         self.log_path = self.course_dir / LOG_NAME
         self.waiting_for_root = False
+        self.held: set[str] = set()  # submissions waiting behind a forged folder (warned once)
         self.reload()
         root = exchange or os.environ.get("NBGRADER_EXCHANGE") or self.settings.config.get("Exchange", {}).get("root")
         if not root:
@@ -242,9 +244,13 @@ class Service:
             return self._record(sub, "skipped", "its timestamp is in the future: not made by nbgrader submit")
         forged = [o for o in self._inbound_of(sub.student, sub.assignment) if o.timestamp > sub.timestamp
                   and self._not_theirs(o)]
-        if forged:  # nbgrader's collect takes the newest folder in the student's name
-            return self._record(sub, "refused", f"not graded: inbound holds a newer submission in {sub.student}'s "
-                                f"name that is not theirs ({forged[-1].name}); remove it, then collect by hand")
+        if forged:  # nbgrader's collect would take the newest folder in the student's name: wait
+            if sub.name not in self.held:
+                self.held.add(sub.name)
+                print(f"[feedback-service] {sub.student} {sub.assignment} ({sub.name}): waiting: inbound holds a "
+                      f"newer submission in {sub.student}'s name that is not theirs ({forged[-1].name}); "
+                      f"this one is graded once that folder is removed", file=self.out, flush=True)
+            return None
         due = self._duedate(sub.assignment)
         if due is not None and sub.timestamp > due and self.rules.after_deadline == "nothing":
             return self._record(sub, "skipped", "submitted after the due date (FeedbackService.after_deadline)")

@@ -3,6 +3,7 @@
 releases feedback; the students fetch it with nbgrader's ``fetch_feedback``."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -221,9 +222,10 @@ def test_the_service_waits_for_a_course_root_and_reads_its_rules_again(tmp_path)
 
 
 def test_a_submission_in_someone_elses_name_is_refused(tmp_path, monkeypatch):
-    """An inbound folder that belongs neither to the student it names nor to the grader is not graded,
-    and neither is that student's own older submission, which nbgrader's collect would pass over for
-    it; a folder of the system user it names is graded."""
+    """An inbound folder that belongs neither to the student it names nor to the grader is not graded;
+    that student's own older submission, which nbgrader's collect would pass over for it, waits (with
+    one warning) and is graded once the folder is removed; a folder of the system user it names is
+    graded."""
     import pwd
 
     nobody = pwd.getpwnam("nobody")
@@ -240,10 +242,16 @@ def test_a_submission_in_someone_elses_name_is_refused(tmp_path, monkeypatch):
 
     monkeypatch.setattr(service, "_collect", collect)
     monkeypatch.setattr(service, "_duedate", lambda assignment: None)  # (no gradebook here)
+    service.out = io.StringIO()
     entries = {e["submission"]: e for e in service.step()}
     assert entries[forged]["status"] == "refused" and "belongs to nobody, not to zoe" in entries[forged]["message"]
-    assert entries[older]["status"] == "refused" and "newer submission in zoe's name" in entries[older]["message"]
+    assert older not in entries, "zoe's own submission waits behind the forged one"
     assert entries[own]["status"] == "error" and f"collected {own}" in entries[own]["message"], "nobody's own: graded"
+    assert service.step() == [] and service.step() == []
+    assert service.out.getvalue().count(f"({older}): waiting") == 1, "one warning, not one per pass"
+    (service.inbound / forged).rmdir()  # the instructor removes the forged folder
+    (entry,) = service.step()
+    assert entry["submission"] == older and entry["status"] == "error" and f"collected {older}" in entry["message"]
 
     (tmp_path / "off").mkdir()
     service = _inbound(tmp_path / "off", forged)
