@@ -67,6 +67,7 @@ class CourseSettings:
     source: Path
     submitted: Path
     autograded: Path
+    feedback: Path
     sandboxed: bool = False  # autograding runs notebooks with autograder.preprocessors.SandboxedExecute only
     config: Any = field(default=None, compare=False, repr=False)  # the loaded nbgrader_config.py (traitlets)
 
@@ -96,7 +97,7 @@ def course_settings(course_dir: Path) -> CourseSettings:
     db_url = cfg.get("db_url") or f"sqlite:///{course_dir / 'gradebook.db'}"
     return CourseSettings(cfg.get("course_id", "default_course"), db_url, folder("source_directory", "source"),
                           folder("submitted_directory", "submitted"), folder("autograded_directory", "autograded"),
-                          sandboxed, config)
+                          folder("feedback_directory", "feedback"), sandboxed, config)
 
 
 @dataclass

@@ -291,7 +291,7 @@ class Service:
         import html
 
         folder = self.settings.submitted / sub.student / sub.assignment
-        out = self.course_dir / "feedback" / sub.student / sub.assignment
+        out = self.settings.feedback / sub.student / sub.assignment
         out.mkdir(parents=True, exist_ok=True)
         for nb in sorted(folder.glob("*.ipynb")):
             text = (f"Your submission of {sub.assignment} at {sub.timestamp:%Y-%m-%d %H:%M} UTC was not graded: "
