@@ -79,6 +79,7 @@ class Task:
     student_info: dict = field(default_factory=dict)  # first_name, last_name, email, lms_user_id
     warm: str | None = None            # socket of a sandbox.WarmKernels server (kernels start warm), if any
     extension: timedelta | None = None  # granted with nbgrader (Gradebook.grant_extension): the late penalty counts it
+    feedback: bool = False             # then nbgrader generate_feedback too, in the same scratch root
 
 
 @dataclass
@@ -93,10 +94,13 @@ class TaskResult:
     #:             "late_penalty": float | None}}
     notebooks: dict[str, dict] = field(default_factory=dict)
     timestamp: datetime | None = None
+    feedback: dict[str, bytes] | None = None  # files of feedback/<student>/<assignment>/, if generated
+    feedback_error: str = ""
 
 
 def grade_one(task: Task) -> TaskResult:
-    """Autograde one student with ``nbgrader autograde`` in a private scratch course root.
+    """Autograde one student with ``nbgrader autograde`` in a private scratch course root (and, with
+    ``task.feedback``, then ``nbgrader generate_feedback`` there, with the same kernels and limits).
 
     Runs anywhere the course's environment is installed (a thread, a process, a
     Dask worker); touches nothing outside its temporary folder.
@@ -125,20 +129,20 @@ def grade_one(task: Task) -> TaskResult:
 
         # the kernel is stopped at once when the notebook is done (its outputs are in): a graceful
         # shutdown of a kernel that imported torch takes 1-2 s; the sandbox's private folder is in root
-        args = ["autograde", task.assignment, f"--student={task.student}", "--force",
-                "--Execute.shutdown_kernel=immediate", f"--CourseDirectory.root={root}",
-                f"--CourseDirectory.db_url={db_url}", f"--CourseDirectory.course_id={task.course_id}",
-                "--CourseDirectory.source_directory=source", "--CourseDirectory.submitted_directory=submitted",
-                "--CourseDirectory.autograded_directory=autograded"]
+        common = [f"--student={task.student}", "--force", "--Execute.shutdown_kernel=immediate",
+                  f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url={db_url}",
+                  f"--CourseDirectory.course_id={task.course_id}", "--CourseDirectory.source_directory=source",
+                  "--CourseDirectory.submitted_directory=submitted", "--CourseDirectory.autograded_directory=autograded",
+                  "--CourseDirectory.feedback_directory=feedback"]
         env = nbgrader_env()
         if task.sandbox:
             extra_args, extra_env = sandboxing.nbgrader_args(task.limits, workdir=root, warm=task.warm)
-            args += list(extra_args)
+            common += list(extra_args)
             env.update(extra_env)
         else:
-            args.append("--SandboxedExecute.sandbox=False")
+            common.append("--SandboxedExecute.sandbox=False")
 
-        code, log, timed_out = run_nbgrader(args, root, env, task.timeout)
+        code, log, timed_out = run_nbgrader(["autograde", task.assignment, *common], root, env, task.timeout)
         if timed_out:
             return TaskResult(task.student, False, f"nbgrader autograde ran out of time ({task.timeout:g} s "
                               f"wall clock) and was stopped: an endless loop or very slow code? Look at the "
@@ -152,6 +156,8 @@ def grade_one(task: Task) -> TaskResult:
                                                                       task.student)
         out = root / "autograded" / task.student / task.assignment
         result.autograded = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        if task.feedback:
+            _generate_feedback(task, root, common, env, result)
         result.seconds = time.monotonic() - start
         return result
     except Exception as err:  # noqa: BLE001 (a task must come back as data, whatever happened)
@@ -159,6 +165,20 @@ def grade_one(task: Task) -> TaskResult:
                           seconds=time.monotonic() - start)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _generate_feedback(task: Task, root: Path, common: list[str], env: dict, result: TaskResult) -> None:
+    """``nbgrader generate_feedback`` for the student just autograded in ``root``: the course's
+    feedback steps (its run without hidden tests in the sandbox, too) with the scores of this
+    autograde.  A failure leaves the grades alone and says why in ``result.feedback_error``."""
+    code, log, timed_out = run_nbgrader(["generate_feedback", task.assignment, *common], root, env, task.timeout)
+    result.log += "\n" + log
+    out = root / "feedback" / task.student / task.assignment
+    if timed_out or code != 0 or not out.is_dir():
+        why = f"ran out of time ({task.timeout:g} s)" if timed_out else f"failed (exit {code}): {last_error(log)}"
+        result.feedback_error = f"nbgrader generate_feedback {why}"
+        return
+    result.feedback = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
@@ -206,6 +226,7 @@ class StudentResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     log: str = ""
+    feedback: bool = False         # feedback/<student>/<assignment>/ was generated (autograde_class(feedback=True))
 
 
 @dataclass
@@ -239,7 +260,7 @@ def find_students(course_dir: Path, assignment: str) -> list[str]:
 def autograde_class(course_dir: Path, assignment: str, students: list[str] | None = None,
                     workers: int | None = None, executor: cf.Executor | None = None, sandbox: bool = True,
                     limits=None, progress: bool = True, *, max_submission_mb: float | None = None,
-                    timeout: float | None = None) -> ClassResult:
+                    timeout: float | None = None, feedback: bool = False, warm: str | None = None) -> ClassResult:
     """Autograde every submission (or ``students``) of ``assignment`` in the course root ``course_dir``.
 
     ``workers`` students are graded at once (default: the number of CPUs) in a
@@ -248,10 +269,15 @@ def autograde_class(course_dir: Path, assignment: str, students: list[str] | Non
     ``sandbox``: run the kernels in bubblewrap (:mod:`autograder.sandbox`) with
     ``limits``.  ``timeout``: wall-clock seconds per notebook (default
     ``limits.notebook_timeout``, else 900).  ``max_submission_mb``: larger
-    submissions are not graded (default 20).
+    submissions are not graded (default 20).  ``feedback``: each graded student's feedback too
+    (``nbgrader generate_feedback`` right after their autograde, in the same worker and kernels:
+    the pages show this autograde's scores; after grading by hand, generate them again with
+    nbgrader).  ``warm``: the socket of a running :class:`autograder.sandbox.WarmKernels` server
+    to fork the kernels from (by default the batch starts one of its own).
     """
     return autograde_assignments(course_dir, [assignment], students, workers, executor, sandbox, limits, progress,
-                                 max_submission_mb=max_submission_mb, timeout=timeout)[assignment]
+                                 max_submission_mb=max_submission_mb, timeout=timeout, feedback=feedback,
+                                 warm=warm)[assignment]
 
 
 @dataclass
@@ -268,7 +294,8 @@ class _Assignment:
 def autograde_assignments(course_dir: Path, assignments: list[str], students: list[str] | None = None,
                           workers: int | None = None, executor: cf.Executor | None = None, sandbox: bool = True,
                           limits=None, progress: bool = True, *, max_submission_mb: float | None = None,
-                          timeout: float | None = None) -> dict[str, ClassResult]:
+                          timeout: float | None = None, feedback: bool = False,
+                          warm: str | None = None) -> dict[str, ClassResult]:
     """:func:`autograde_class` for several assignments in one batch, {assignment: result}.
 
     All their students share the workers, so no worker waits for the last student of one
@@ -301,9 +328,9 @@ def autograde_assignments(course_dir: Path, assignments: list[str], students: li
 
     tasks = [(a, t) for a in batch for t in a.tasks]
     total = sum(len(a.names) for a in batch)
-    with _warm_kernels(sandbox and bool(tasks), limits) as warm:
+    with _warm_kernels(sandbox and bool(tasks) and not warm, limits) as started:
         for _, t in tasks:
-            t.warm = warm
+            t.warm, t.feedback = (warm if sandbox else None) or started, feedback
         return _run_batch(settings, batch, tasks, total, assignments, workers, executor, progress, start)
 
 
@@ -465,6 +492,11 @@ def _write_one(gb, settings: CourseSettings, assignment: str, res: StudentResult
             if dest.exists():
                 shutil.rmtree(dest)
             _write_tree(dest, got.autograded)
+            if got.feedback is not None:
+                _write_tree(_clear(settings.feedback / sid / assignment), got.feedback)
+                res.feedback = True
+            elif got.feedback_error:
+                res.warnings.append(f"No feedback: {got.feedback_error}.")
         else:
             ts = _timestamp(settings.submitted / sid / assignment)
             sub = gb.update_or_create_submission(assignment, sid, **({"timestamp": ts} if ts else {}))
@@ -476,12 +508,20 @@ def _write_one(gb, settings: CourseSettings, assignment: str, res: StudentResult
             gb.db.commit()
             if dest.exists():  # no stale autograded notebooks (feedback would come from them)
                 shutil.rmtree(dest)
+            if task is not None and task.feedback:  # nor stale feedback pages to release
+                _clear(settings.feedback / sid / assignment)
         sub = gb.find_submission(assignment, sid)
         res.scores = {g.name: (float(g.score), float(g.max_score)) for nb in sub.notebooks for g in nb.grades}
     res.score = sum(v for v, _ in res.scores.values())
     res.max_score = sum(m for _, m in res.scores.values())
     extra = [w for w in res.warnings if w not in res.message]
     res.message = " ".join(filter(None, [res.message, *extra]))
+
+
+def _clear(folder: Path) -> Path:
+    if folder.exists():
+        shutil.rmtree(folder)
+    return folder
 
 
 def _progress(total: int, assignment: str):
@@ -510,6 +550,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--timeout", type=float, default=None, help="wall-clock seconds per notebook (default 900)")
     parser.add_argument("--max-submission-mb", type=float, default=None,
                         help="larger submissions are not graded (default 20)")
+    parser.add_argument("--feedback", action="store_true",
+                        help="also generate each graded student's feedback (nbgrader generate_feedback) in the same "
+                             "batch, kernels and sandbox; release it with nbgrader release_feedback")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     cli.add_course_dir(parser)
 
@@ -520,7 +563,8 @@ def run(args) -> int:
             results = autograde_assignments(args.course_dir, args.assignment, students=args.student or None,
                                             workers=args.workers, executor=executor, sandbox=not args.no_sandbox,
                                             progress=not args.quiet,
-                                            max_submission_mb=args.max_submission_mb, timeout=args.timeout)
+                                            max_submission_mb=args.max_submission_mb, timeout=args.timeout,
+                                            feedback=args.feedback)
         except (BatchError, sandboxing.SandboxError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -16,7 +16,7 @@ from autograder import batch, cells, gradebook, validate
 from autograder.course_root import CourseRoot, code_cells
 from autograder.preprocessors import AUTOGRADE_PREPROCESSORS
 from autograder.wrong_answers import cases
-from tests.helpers import REPO, checksums
+from tests.helpers import REPO, checksums, page_text
 
 pytestmark = pytest.mark.slow
 
@@ -102,6 +102,28 @@ def test_several_assignments_in_one_batch(course, serial, tmp_path, capsys):
     expected = {s: serial.grades(A)[s] for s in ("solution", "wrong")}
     assert root.grades(A) == expected and root.grades("again") == expected
     assert (root.path / "autograded" / "wrong" / "again" / f"{NB}.ipynb").exists()
+
+
+def test_feedback_in_the_batch_is_nbgraders_generate_feedback(course, serial, tmp_path, capsys):
+    """``autograde --feedback``: each student's pages, generated in the batch's scratch root right after
+    their autograde (sandboxed, warm kernels as root), read as nbgrader's generate_feedback makes
+    them in the course root after nbgrader's own autograde; an earlier page does not linger."""
+    from autograder.__main__ import main
+
+    root = course.copy(tmp_path / "course")
+    stale = root.path / "feedback" / "wrong" / A / "from-an-earlier-run.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old")
+    assert main(["autograde", A, "--feedback", "--course-dir", str(root.path), "--student", "solution",
+                 "--student", "wrong", "--workers", "2", "--quiet"]) == 0, capsys.readouterr()
+    own = serial.copy(tmp_path / "serial")
+    own.nbgrader("generate_feedback", A)
+    assert not stale.exists()
+    for sid in ("solution", "wrong"):
+        ours, theirs = (r / "feedback" / sid / A for r in (root.path, own.path))
+        assert sorted(p.name for p in ours.iterdir()) == sorted(p.name for p in theirs.iterdir())
+        assert page_text(ours / f"{NB}.html") == page_text(theirs / f"{NB}.html"), sid
+        assert (ours / "timestamp.txt").read_text() == (theirs / "timestamp.txt").read_text()
 
 
 def test_dask_distributed_executor(course, serial, tmp_path):
