@@ -9,10 +9,11 @@ that one student:
 
 1. ``nbgrader collect ASSIGNMENT --student=S --update`` (the student's newest submission);
 2. the batch grader (:mod:`autograder.batch`) for that student: ``nbgrader autograde`` in the
-   sandbox, with the course's limits, as for the class;
-3. ``nbgrader generate_feedback`` and ``nbgrader release_feedback`` for that student, so the student
-   sees it with *Fetch Feedback* in JupyterLab's Assignments tab.  Feedback never shows what hidden
-   tests printed (:mod:`autograder.hidden`).
+   sandbox, with the course's limits, as for the class, then ``nbgrader generate_feedback`` in the
+   same run (feedback never shows what hidden tests printed: :mod:`autograder.hidden`).  Run as
+   root, the service keeps one warm-kernel server from one submission to the next;
+3. ``nbgrader release_feedback`` for that student, so the student sees it with *Fetch Feedback* in
+   JupyterLab's Assignments tab.
 
 The gradebook keeps nbgrader's meaning: the grade is the newest submission's, with nbgrader's late
 penalty; the instructor's own collect, autograde, Formgrader and export work as before.
@@ -107,6 +108,8 @@ class Service:
         self.log_path = self.course_dir / LOG_NAME
         self.waiting_for_root = False
         self.held: set[str] = set()  # submissions waiting behind a forged folder (warned once)
+        self.warm = None  # the sandbox.WarmKernels server kept between submissions, and its limits
+        self.warm_limits = None
         self.reload()
         root = exchange or os.environ.get("NBGRADER_EXCHANGE") or self.settings.config.get("Exchange", {}).get("root")
         if not root:
@@ -268,8 +271,10 @@ class Service:
         try:
             self._collect(sub)
             result = batch.autograde_class(self.course_dir, sub.assignment, students=[sub.student], workers=1,
-                                           progress=False).students[sub.student]
-            self._nbgrader("generate_feedback", sub.assignment, f"--student={sub.student}", "--force")
+                                           progress=False, feedback=True,
+                                           warm=self._warm_socket()).students[sub.student]
+            if not result.feedback:  # not graded (nbgrader's zero), or its feedback failed: nbgrader's own, as before
+                self._nbgrader("generate_feedback", sub.assignment, f"--student={sub.student}", "--force")
             self._nbgrader("release_feedback", sub.assignment, f"--student={sub.student}")
         except Exception as err:  # noqa: BLE001 (one submission must not stop the service)
             return self._record(sub, "error", f"{type(err).__name__}: {str(err)[-600:]}",
@@ -278,6 +283,29 @@ class Service:
         return self._record(sub, status, result.message or f"score {result.score:g} of {result.max_score:g}",
                             score=result.score, max_score=result.max_score,
                             seconds=round(time.monotonic() - start, 1))
+
+    def _warm_socket(self) -> str | None:
+        """The socket of a warm-kernel server (:class:`autograder.sandbox.WarmKernels`, as root only) kept
+        from one submission to the next, so that each is graded without its 4-5 s start; started again
+        if it died or the course's limits changed.  None: the batch grader's kernels start cold."""
+        from autograder import sandbox
+
+        if not sandbox.warm_kernels_possible():
+            return None
+        limits = batch.check_sandbox(self.settings)
+        if self.warm is not None and (limits != self.warm_limits or self.warm.proc is None
+                                      or self.warm.proc.poll() is not None):
+            self.close()
+        if self.warm is None:
+            self.warm, self.warm_limits = sandbox.WarmKernels(limits).__enter__(), limits
+            if self.warm.problem:
+                print(f"[feedback-service] kernels start cold: {self.warm.problem}", file=self.out, flush=True)
+        return self.warm.socket
+
+    def close(self) -> None:
+        if self.warm is not None:
+            self.warm.close()
+            self.warm = None
 
     def _nbgrader(self, *args: str) -> str:
         """nbgrader in the course root, on the exchange the service watches."""
@@ -308,6 +336,12 @@ class Service:
         print(f"[feedback-service] watching {self.inbound} for {', '.join(self.rules.assignments) or 'no assignment'}"
               f" (at most {self.rules.per_hour} graded submissions per student per hour, then "
               f"{self.rules.over_limit}; after the due date: {self.rules.after_deadline})", file=self.out, flush=True)
+        try:
+            return self._loop(once)
+        finally:
+            self.close()
+
+    def _loop(self, once: bool) -> int:
         while True:
             try:
                 self.step()
