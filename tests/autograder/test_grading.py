@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import catalogue, cells, hidden, runner
-from autograder.course_root import assignments, code_cells
+from autograder import batch, catalogue, cells, hidden, runner, sandbox
+from autograder.course_root import assignments, code_cells, course_settings
 from autograder.wrong_answers import cases
 from tests.helpers import REPO, page_text
 
@@ -102,7 +102,11 @@ class Catalogue:
                         Path(d).parent == root else [])
         for student in said:
             shutil.copytree(root / "autograded" / student, feedback / "autograded" / student)
-        runner.nbgrader(feedback, "generate_feedback", name)
+        # nbgrader's own generate_feedback, its kernels forked from a warm server as the batch grader's are
+        # (as root; they grade exactly as cold ones: test_batch.py), not each a new Python importing torch
+        with sandbox.WarmKernels(batch.check_sandbox(course_settings(feedback))) as warm:
+            runner.nbgrader(feedback, "generate_feedback", name,
+                            env={**runner.nbgrader_env(), **sandbox.kernel_env(warm=warm.socket)})
         release = {p.stem: p.read_text() for p in (root / "release" / name).glob("*.ipynb")}
         problems = []
         for student, nbs in said.items():
