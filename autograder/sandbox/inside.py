@@ -5,7 +5,9 @@ there by Python as a script: ``--inside`` starts a kernel (:func:`inside_main`),
 the warm-kernel server (:func:`warm_server_main`).  It imports nothing of ``autograder``.
 
 Inside the sandbox (``--inside``, or in the warm kernel), before the kernel starts, this file drops root to the
-sandbox uid and installs the **integrity guard** (:func:`install_guard`): student code runs
+sandbox uid, imports the course's modules before the notebook's folder is on the module path (a
+``course/`` handed in beside the notebook must not replace them; the folder is searched last) and
+installs the **integrity guard** (:func:`install_guard`): student code runs
 in the same interpreter as the hidden tests, so it could replace ``np.allclose``,
 ``numpy.testing``, ``course.feedback.check``, a builtin, or a function's ``__code__`` and
 pass every test.  The guard is a ``sys.addaudithook`` hook, which cannot be removed.  The
@@ -372,6 +374,17 @@ def inside_main(argv: list[str]) -> None:
         os.makedirs(HOME + sub, exist_ok=True)
     if os.path.dirname(os.path.abspath(__file__)) in sys.path:
         sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
+    # A `course/` or `numpy/` handed in beside the notebook must not stand in for the installed one: the
+    # course's modules (numpy with them) are imported before the notebook's folder is on the path (an
+    # editable install's finder comes after every path entry), and the folder is searched last (IPython
+    # puts it before site-packages unless '' is on the path already); the student's own modules still import.
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
+    for name in ("course", *CHECK_MODULES):
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001 (the notebook's own import says what is wrong)
+            pass
+    sys.path.append("")
     quick_tracebacks()
     quick_figures()
     install_guard()
