@@ -179,8 +179,11 @@ def bwrap_executable() -> str:
     return bwrap
 
 
-def layout(limits: Limits, passwd: Path, mplconfig: Path | None) -> tuple[_Mounts, dict[str, str], list[str]]:
-    """The read-only system, the private /tmp and HOME, and the environment, as every sandbox has them."""
+def layout(limits: Limits, passwd: Path, mplconfig: Path | None,
+           environ: dict[str, str] | None = None) -> tuple[_Mounts, dict[str, str], list[str]]:
+    """The read-only system, the private /tmp and HOME, and the environment, as every sandbox has them
+    (the variables of ``PASSTHROUGH_ENV`` come from ``environ``, by default this process's)."""
+    environ = os.environ if environ is None else environ
     passwd = Path(passwd)
     m = _Mounts()
     for top in ("usr",):
@@ -232,8 +235,8 @@ def layout(limits: Limits, passwd: Path, mplconfig: Path | None) -> tuple[_Mount
         "COURSE_SANDBOX": "1",
     }
     for name in PASSTHROUGH_ENV:
-        if name in os.environ:
-            env[name] = os.environ[name]
+        if name in environ:
+            env[name] = environ[name]
     if data is not None:
         env["COURSE_DATA_DIR"] = str(data)
     env_args: list[str] = ["--clearenv"]

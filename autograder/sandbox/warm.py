@@ -69,7 +69,11 @@ class WarmKernels:
                                             "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
         (self.folder / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
         mplconfig = matplotlib_folder(self.folder / "matplotlib")
-        m, _, env_args = layout(self.limits, self.folder / "passwd", mplconfig)
+        # the environment nbgrader runs its kernels in (Keras on torch, ...), so that what the server
+        # imports is what a kernel would (else, say, a kernel imports Keras again, 2 s)
+        from autograder.runner import nbgrader_env
+
+        m, _, env_args = layout(self.limits, self.folder / "passwd", mplconfig, environ=nbgrader_env())
         m.add("--bind", str(self.folder / "sock"), WARM_DIR)
         m.add("--ro-bind", str(INSIDE_FILE), INSIDE_SCRIPT)
         cmd = [bwrap_executable(), "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent",

@@ -317,6 +317,24 @@ def test_warm_kernels_start_with_the_course_libraries_imported(kernel, request):
 
 
 @pytest.mark.slow
+def test_a_warm_server_started_without_keras_backend_set_has_keras_on_torch(tmp_path, monkeypatch):
+    """An instructor's shell rarely sets KERAS_BACKEND; nbgrader's kernels run on torch all the same
+    (runner.nbgrader_env), and so must the server they are forked from, or each Keras notebook's kernel
+    imports Keras again (2 s)."""
+    if not sandbox.warm_kernels_possible():
+        pytest.fail("warm kernels need root: run this test as root (as CI does)")
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    with sandbox.WarmKernels() as server:
+        assert server.socket, server.problem
+        k = Kernel(sandbox.Limits(), tmp_path, warm=server.socket)
+        try:
+            assert k.value("'keras' in __import__('sys').modules and __import__('keras').backend.backend()") == "torch"
+        finally:
+            k.close()
+        assert "cannot import" not in server.log(), server.log()
+
+
+@pytest.mark.slow
 def test_a_missing_warm_server_means_a_cold_kernel(tmp_path):
     k = Kernel(sandbox.Limits(), tmp_path, warm=str(tmp_path / "no-such-socket"))
     try:
