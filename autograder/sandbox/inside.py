@@ -378,21 +378,12 @@ def inside_main(argv: list[str]) -> None:
     # course's modules (numpy with them) are imported before the notebook's folder is on the path (an
     # editable install's finder comes after every path entry), and the folder is searched last (IPython
     # puts it before site-packages unless '' is on the path already); the student's own modules still import.
-    # All of them, so that none is left to load from a folder a student adds to ``course.__path__``.
     sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
-    if not os.environ.get("MPLBACKEND"):  # as ipykernel sets it, before matplotlib is imported here
-        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    try:
-        import pkgutil
-
-        import course
-        for name in (*CHECK_MODULES, *(f"course.{m.name}" for m in pkgutil.iter_modules(course.__path__))):
-            try:
-                __import__(name)
-            except Exception:  # noqa: BLE001 (the notebook's own import says what is wrong)
-                pass
-    except Exception:  # noqa: BLE001
-        pass
+    for name in ("course", *CHECK_MODULES):
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001 (the notebook's own import says what is wrong)
+            pass
     sys.path.append("")
     quick_tracebacks()
     quick_figures()
