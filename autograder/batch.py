@@ -155,7 +155,7 @@ def grade_one(task: Task) -> TaskResult:
         result.notebooks, result.timestamp = gradebook.student_scores(db_url, task.course_id, task.assignment,
                                                                       task.student)
         out = root / "autograded" / task.student / task.assignment
-        result.autograded = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        result.autograded = _read_tree(out)
         if task.feedback:
             _generate_feedback(task, root, common, env, result)
         result.seconds = time.monotonic() - start
@@ -178,7 +178,12 @@ def _generate_feedback(task: Task, root: Path, common: list[str], env: dict, res
         why = f"ran out of time ({task.timeout:g} s)" if timed_out else f"failed (exit {code}): {last_error(log)}"
         result.feedback_error = f"nbgrader generate_feedback {why}"
         return
-    result.feedback = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    result.feedback = _read_tree(out)
+
+
+def _read_tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder``, by path relative to it (what :func:`_write_tree` writes back)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
@@ -329,8 +334,9 @@ def autograde_assignments(course_dir: Path, assignments: list[str], students: li
     tasks = [(a, t) for a in batch for t in a.tasks]
     total = sum(len(a.names) for a in batch)
     with _warm_kernels(sandbox and bool(tasks) and not warm, limits) as started:
+        socket = (warm if sandbox else None) or started  # the caller's server, else the batch's own
         for _, t in tasks:
-            t.warm, t.feedback = (warm if sandbox else None) or started, feedback
+            t.warm, t.feedback = socket, feedback
         return _run_batch(settings, batch, tasks, total, assignments, workers, executor, progress, start)
 
 
@@ -489,9 +495,7 @@ def _write_one(gb, settings: CourseSettings, assignment: str, res: StudentResult
                 if data:
                     nb.late_submission_penalty = data["late_penalty"]
             gb.db.commit()
-            if dest.exists():
-                shutil.rmtree(dest)
-            _write_tree(dest, got.autograded)
+            _write_tree(_clear(dest), got.autograded)
             if got.feedback is not None:
                 _write_tree(_clear(settings.feedback / sid / assignment), got.feedback)
                 res.feedback = True
@@ -506,8 +510,7 @@ def _write_one(gb, settings: CourseSettings, assignment: str, res: StudentResult
                     grade.needs_manual_grade = True
                 nb.flagged = True
             gb.db.commit()
-            if dest.exists():  # no stale autograded notebooks (feedback would come from them)
-                shutil.rmtree(dest)
+            _clear(dest)  # no stale autograded notebooks (feedback would come from them)
             if task is not None and task.feedback:  # nor stale feedback pages to release
                 _clear(settings.feedback / sid / assignment)
         sub = gb.find_submission(assignment, sid)
@@ -519,6 +522,7 @@ def _write_one(gb, settings: CourseSettings, assignment: str, res: StudentResult
 
 
 def _clear(folder: Path) -> Path:
+    """``folder``, with nothing in it any more (it is made again by what is written there)."""
     if folder.exists():
         shutil.rmtree(folder)
     return folder
