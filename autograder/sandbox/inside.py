@@ -17,11 +17,13 @@ dictionaries of the numpy, course, math and builtins modules, the code objects a
 defaults of their functions, the names ``np``, ``check``, ``Hint``... in the notebook's
 namespace; the keyword-only defaults and closure cells of those functions and of the course's
 classes' methods, which change in place without an audit event); before each later statement it
-compares, reading only the dictionaries it took before any student code ran (never through an
-attribute or a method a student could replace, since the hook is off while it compares).
-``object.__setattr__`` events (a
+compares the modules, the names and what the functions hold in place, and as each cell starts the
+functions' code and defaults too (reading those raises an audit event per function, thousands of
+them), reading only the dictionaries it took before any student code ran (never through an
+attribute or a method a student could replace).  ``object.__setattr__`` events (a
 function's ``__code__``/``__defaults__``, attributes of numpy or course classes) are caught
-as they happen.  The ``check*`` functions of ``course.feedback`` and ``course.model_checks``
+as they happen, also while the guard compares (a student's code can run then, in the ``__eq__`` of
+a dictionary key that collides with a name the guard looks up).  The ``check*`` functions of ``course.feedback`` and ``course.model_checks``
 (every name in their ``__all__`` is protected in the notebook's namespace) also verify before
 and after each check, which catches a student function that tampers while a test calls it.  On tampering the guard
 restores the pristine objects and from then on fails every cell with
@@ -53,13 +55,17 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
     import builtins
     import functools
     import importlib
+    import itertools
     import operator
     import types
 
     get_code = operator.attrgetter("__code__")
     get_defaults = operator.attrgetter("__defaults__")
     get_kwdefaults = operator.attrgetter("__kwdefaults__")
-    state: dict = {"snap": None, "tampered": [], "busy": False, "shell": None}
+    get_contents = operator.attrgetter("cell_contents")
+    # busy: the guard is comparing or restoring (a cell's exec then is not checked again); restoring: it
+    # is writing a function's code or defaults back (the only such writes that are not tampering)
+    state: dict = {"snap": None, "tampered": [], "busy": False, "restoring": False, "shell": None, "cell": None}
     # what the guard reads, taken before any student code: never through an attribute the student
     # could turn into code of theirs (a class's property, a dict subclass's method)
     sys_dict, real_modules = sys.__dict__, sys.modules
@@ -155,8 +161,28 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
         # defaults and its closure's cells (a guarded check's wrapped function is in one)
         state["held"] = tuple((f, dict(f.__kwdefaults__ or {}), tuple(_cell_contents(f.__closure__ or ())))
                               for f, _, _, _ in functions.values() if f.__kwdefaults__ or f.__closure__)
+        # the same, flat, to compare at C speed before every statement: reading a function's attributes
+        # raises an audit event each (this hook, in Python), reading a dictionary or a cell does not
+        dicts = [(f.__kwdefaults__, kw) for f, kw, _ in state["held"] if kw]
+        cells = [(c, v) for f, _, contents in state["held"] for c, v in zip(f.__closure__ or (), contents)]
+        state["held_fast"] = (
+            tuple(d for d, _ in dicts), tuple(len(kw) for _, kw in dicts),
+            tuple(d for d, kw in dicts for _ in kw), tuple(k for _, kw in dicts for k in kw),
+            tuple(v for _, kw in dicts for v in kw.values()),
+            tuple(c for c, v in cells if v is not _MISSING), tuple(v for _, v in cells if v is not _MISSING),
+            tuple(c for c, v in cells if v is _MISSING))
 
-    def problems() -> list[str]:
+    def held_unchanged() -> bool:
+        dicts, lens, refs, keys, values, cells, contents, empty = state["held_fast"]
+        try:
+            return not (any(map(operator.ne, map(dict.__len__, dicts), lens))
+                        or any(map(operator.is_not, map(dict.get, refs, keys, itertools.repeat(_MISSING)), values))
+                        or any(map(operator.is_not, map(get_contents, cells), contents))
+                        or any(map(operator.is_not, _cell_contents(empty), itertools.repeat(_MISSING))))
+        except ValueError:  # a cell emptied
+            return False
+
+    def problems(functions_too: bool = True) -> list[str]:
         modules, functions, _, names = state["snap"]
         found = []
         if dict.get(sys_dict, "modules") is not real_modules:
@@ -178,7 +204,7 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                 if current.get(k, _MISSING) is not v:
                     what = "deleted" if k not in current else "replaced"
                     found.append(f"{'builtin ' + k if name == 'builtins' else name + '.' + k} was {what}")
-        fns, codes, defs, kwdefs = state["fast"]
+        fns, codes, defs, kwdefs = state["fast"] if functions_too else ((), (), (), ())
         unchanged = (not any(map(operator.is_not, map(get_code, fns), codes))
                      and not any(map(operator.is_not, map(get_defaults, fns), defs))
                      and not any(map(operator.is_not, map(get_kwdefaults, fns), kwdefs)))
@@ -187,7 +213,7 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                 found.append(f"the code of {f.__module__}.{f.__qualname__} was replaced")
             elif f.__defaults__ is not defaults or f.__kwdefaults__ is not kwdefaults:
                 found.append(f"the default arguments of {f.__module__}.{f.__qualname__} were changed")
-        for f, kwdefaults, contents in state["held"]:
+        for f, kwdefaults, contents in (() if held_unchanged() else state["held"]):
             if (kwdefaults and (len(f.__kwdefaults__) != len(kwdefaults) or any(
                     dict.get(f.__kwdefaults__, k, _MISSING) is not v for k, v in kwdefaults.items()))) \
                     or any(map(operator.is_not, _cell_contents(f.__closure__ or ()), contents)):
@@ -214,12 +240,12 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                 dict.update(vars(mod), entries)
         for f, code, defaults, kwdefaults in functions.values():
             try:
-                state["busy"] = True
+                state["restoring"] = True
                 f.__code__, f.__defaults__, f.__kwdefaults__ = code, defaults, kwdefaults
             except Exception:
                 pass
             finally:
-                state["busy"] = False
+                state["restoring"] = False
         for f, kwdefaults, contents in state["held"]:
             if kwdefaults and isinstance(f.__kwdefaults__, dict):
                 dict.clear(f.__kwdefaults__)
@@ -241,12 +267,12 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                 "Python's builtins or the names np/check/Hint in your answers; then restart the kernel and "
                 "run all cells.")
 
-    def verify_or_raise() -> None:
+    def verify_or_raise(functions_too: bool = True) -> None:
         if state["snap"] is None or state["busy"]:
             return
         state["busy"] = True
         try:
-            found = problems()
+            found = problems(functions_too)
             if found:
                 state["tampered"].extend(found)
                 restore()
@@ -256,21 +282,10 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
             raise GradingIntegrityError(message())
 
     def hook(event: str, args: tuple) -> None:
-        if state["busy"]:
-            return
-        if event == "exec":
-            code = args[0] if args else None
-            if not is_cell(getattr(code, "co_filename", "") or ""):
-                return
-            if state["snap"] is None:
-                state["busy"] = True
-                try:
-                    snapshot()
-                finally:
-                    state["busy"] = False
-                return
-            verify_or_raise()
-        elif event in ("object.__setattr__", "object.__delattr__") and state["snap"] is not None:
+        # a function's code or defaults, a numpy or course class: caught as they change, also while the
+        # guard compares (code of the student's can run then, in a dictionary key's __eq__, say)
+        if event in ("object.__setattr__", "object.__delattr__") and state["snap"] is not None \
+                and not state["restoring"]:
             obj, attr = args[0], args[1]
             _, functions, types_, _ = state["snap"]
             if id(obj) in functions and attr in ("__code__", "__defaults__", "__kwdefaults__"):
@@ -281,6 +296,26 @@ def install_guard() -> None:  # noqa: C901  (one closure on purpose: less to rea
                 return
             state["tampered"].append(what)
             raise GradingIntegrityError(message())
+        if state["busy"]:
+            return
+        if event == "exec":
+            code = args[0] if args else None
+            filename = getattr(code, "co_filename", "") or ""
+            if not is_cell(filename):
+                return
+            if state["snap"] is None:
+                state["busy"] = True
+                try:
+                    snapshot()
+                finally:
+                    state["busy"] = False
+                state["cell"] = filename
+                return
+            # before every statement: the modules, the names, what functions hold in place; the functions'
+            # code and defaults (thousands, each read an audit event) as each cell starts and around each
+            # check, since every change of them is caught as it happens (above)
+            verify_or_raise(functions_too=filename != state["cell"])
+            state["cell"] = filename
         elif state["snap"] is not None and (builtins.exec is not real_exec or builtins.compile is not real_compile):
             state["tampered"].append("builtin exec or compile was replaced")
             builtins.exec, builtins.compile = real_exec, real_compile

@@ -388,6 +388,21 @@ GUARD_ATTACKS = {
         "    return self._user_ns\n"
         "def _set(self, v):\n    self._user_ns = v\n"
         "type(_sh).user_ns = property(_get, _set)\nsys.modules = _Mods(sys.modules)"),
+    # dictionary keys whose __eq__ runs while the guard compares (a module's, then the namespace's, each put
+    # where the guard's lookup meets it first): the original code back before the functions are compared,
+    # the fake after them; caught as the code is set
+    "keys that swap code while the guard compares": _FAKE_ALLCLOSE + (
+        "import math\n"
+        "class _Key:\n"
+        "    def __init__(self, name, code):\n        self.name, self.code = name, code\n"
+        "    def __hash__(self):\n        return hash(self.name)\n"
+        "    def __eq__(self, other):\n"
+        "        if sys._getframe(1).f_code.co_name == 'problems':\n"
+        "            _impl.__code__ = self.code\n"
+        "        return False\n"
+        "_pi, _np = math.pi, np\n"
+        "(delattr(math, 'pi'), vars(math).__setitem__(_Key('pi', _orig), 0), setattr(math, 'pi', _pi))\n"
+        "(globals().pop('np'), globals().__setitem__(_Key('np', _fake.__code__), 0), globals().__setitem__('np', _np))"),
     # keyword-only defaults changed in place (no audit event, the same dict)
     "keyword defaults in place": "check.__wrapped__.__kwdefaults__['rtol'] = 1e300",
     # the function a guarded check wraps, swapped in its closure
