@@ -413,12 +413,11 @@ def inside_main(argv: list[str]) -> None:
     # course's modules (numpy with them) are imported before the notebook's folder is on the path (an
     # editable install's finder comes after every path entry), and the folder is searched last (IPython
     # puts it before site-packages unless '' is on the path already); the student's own modules still import.
+    # All of them, so that none is left to load from a folder a student adds to ``course.__path__``.
     sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
-    for name in ("course", *CHECK_MODULES):
-        try:
-            __import__(name)
-        except Exception:  # noqa: BLE001 (the notebook's own import says what is wrong)
-            pass
+    if not os.environ.get("MPLBACKEND"):  # as ipykernel sets it, before matplotlib is imported here
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    import_course()  # (a warm kernel finds them imported by its server)
     sys.path.append("")
     quick_tracebacks()
     quick_figures()
@@ -427,6 +426,22 @@ def inside_main(argv: list[str]) -> None:
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
+
+
+def import_course() -> None:
+    """Import every module of the course package (a module that fails is left to the notebook's own
+    import, which says what is wrong)."""
+    try:
+        import pkgutil
+
+        import course
+        for name in (*CHECK_MODULES, *(f"course.{m.name}" for m in pkgutil.iter_modules(course.__path__))):
+            try:
+                __import__(name)
+            except Exception:  # noqa: BLE001
+                pass
+    except Exception:  # noqa: BLE001
+        pass
 
 
 # ============================================================================================
@@ -484,6 +499,7 @@ def warm_server_main(argv: list[str]) -> None:
             importlib.import_module(name)
         except Exception as err:  # noqa: BLE001 (a kernel imports it itself, or fails as it would cold)
             sys.stderr.write(f"warm-kernel server: cannot import {name}: {err!r}\n")
+    import_course()
     import inspect
 
     inspect.getmodule(None, "/")  # its file-to-module cache, built for what is imported (a kernel's first traceback)

@@ -180,17 +180,19 @@ def test_a_package_in_the_submission_never_replaces_the_course_or_numpy(mode, tm
     fake = "def check(*args, **kwargs):\n    return True\nFAKE = True\n"
     warm = request.getfixturevalue("warm_server").socket if mode == "warm" else None
     k = Kernel(sandbox.Limits(), tmp_path, warm=warm, files={
-        "course/__init__.py": fake, "course/feedback.py": fake, "numpy/__init__.py": fake, "helpers.py": "ANSWER = 42\n"})
+        "course/__init__.py": fake, "course/feedback.py": fake, "course/training.py": fake, "numpy/__init__.py": fake,
+        "helpers.py": "ANSWER = 42\n"})
     try:
         status, text, _ = k.run("import course, numpy\nfrom course.feedback import check\n"
-                                "import sys; sys.path.insert(0, '.')\nimport course.feedback, helpers\n"
+                                "import sys; sys.path.insert(0, '.'); course.__path__.insert(0, 'course')\n"
+                                "import course.feedback, course.training, helpers\n"
                                 "import os\nprint(os.getcwd(), course.__file__, course.feedback.__file__, numpy.__file__,"
-                                " hasattr(check, 'FAKE'), helpers.ANSWER)")
+                                " course.training.__file__, hasattr(check, 'FAKE'), helpers.ANSWER)")
         assert status == "ok", text
         here, *files = text.split()
-        assert not [f for f in files[:3] if f.startswith(here)], f"imported from the notebook's folder: {text}"
+        assert not [f for f in files[:4] if f.startswith(here)], f"imported from the notebook's folder: {text}"
         assert files[0].endswith("course/__init__.py") and files[2].endswith("numpy/__init__.py"), text
-        assert files[3:] == ["False", "42"], text
+        assert files[4:] == ["False", "42"], text
         status, text, _ = k.run("check('x', 1, 2, reveal=False)")  # the real check: a wrong answer fails
         assert status == "error" and "FeedbackError" in text, text
     finally:
