@@ -18,7 +18,7 @@ import argparse
 import importlib
 import sys
 
-from autograder import cli
+from autograder import cli, sandbox
 
 LIFECYCLE = """\
 The course, step by step, with nbgrader's commands (run in the course root, in the
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         run=lambda _: print(LIFECYCLE) or 0)
 
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    sandbox.anchor_data_dir()
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

@@ -25,4 +25,8 @@ def main(module: ModuleType, argv: list[str] | None = None) -> int:
     """Run one command module with its own command line."""
     parser = argparse.ArgumentParser(prog=f"python -m {module.__name__}", description=description(module))
     module.add_arguments(parser)
-    return module.run(parser.parse_args(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    from autograder import sandbox
+
+    sandbox.anchor_data_dir()
+    return module.run(args)

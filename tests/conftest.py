@@ -20,7 +20,11 @@ def pytest_configure(config):
     # with two threads, 32 s with one).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     # The instructor's commands work on the course root they are run in (or --course-dir); the
-    # tests' course is this repository, wherever pytest was started.
+    # tests' course is this repository, wherever pytest was started.  A relative COURSE_DATA_DIR
+    # (the README's ../shared/data) names a folder from where pytest was started, as under make.
+    from autograder.sandbox import anchor_data_dir
+
+    anchor_data_dir()
     os.chdir(REPO)
 
 

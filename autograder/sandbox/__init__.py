@@ -44,11 +44,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.sandbox.bwrap import available, privileged, probe, require
+from autograder.sandbox.bwrap import anchor_data_dir, available, privileged, probe, require
 from autograder.sandbox.limits import Limits, SandboxError
 from autograder.sandbox.warm import WarmKernels, warm_kernels_possible
 
-__all__ = ["KERNEL_NAME", "LIMITS_ENV", "Limits", "OPT_OUT", "SandboxError", "WarmKernels", "available", "kernel_env",
+__all__ = ["KERNEL_NAME", "LIMITS_ENV", "Limits", "OPT_OUT", "SandboxError", "WarmKernels", "anchor_data_dir", "available", "kernel_env",
            "kernel_specs", "nbgrader_args", "privileged", "probe", "require", "warm_kernels_possible"]
 KERNEL_NAME = "course-sandbox"
 KERNELS_DIR = Path(__file__).with_name("kernels")

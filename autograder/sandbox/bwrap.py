@@ -99,6 +99,14 @@ def package_folders() -> list[Path]:
     return out
 
 
+def anchor_data_dir() -> None:
+    """Make a relative ``COURSE_DATA_DIR`` absolute, from the current folder: it is read again in
+    folders of its own (a kernel's wrapper runs in the notebook's), where it would name nothing."""
+    value = os.environ.get("COURSE_DATA_DIR", "").strip()
+    if value and not os.path.isabs(value):
+        os.environ["COURSE_DATA_DIR"] = os.path.abspath(value)
+
+
 def data_dir() -> Path | None:
     value = os.environ.get("COURSE_DATA_DIR")
     if value and Path(value).is_dir():

@@ -128,6 +128,25 @@ def test_bubblewrap_available():
     assert sandbox.available(), sandbox.probe()
 
 
+def test_a_relative_data_folder_is_made_absolute_where_it_is_given(monkeypatch, tmp_path):
+    """The README's COURSE_DATA_DIR=../shared/data names a folder from where the command starts; the
+    kernels' wrappers run in the notebooks' folders, where it would name nothing (so the sandbox would
+    bind no data)."""
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    (tmp_path / "main").mkdir()
+    monkeypatch.chdir(tmp_path / "main")
+    monkeypatch.setenv("COURSE_DATA_DIR", "../shared/data")
+    sandbox.anchor_data_dir()
+    assert os.environ["COURSE_DATA_DIR"] == str(tmp_path / "shared" / "data")
+    monkeypatch.chdir(tmp_path)  # a notebook's folder, say: the same folder still
+    assert bwrap.data_dir() == (tmp_path / "shared" / "data").resolve()
+    sandbox.anchor_data_dir()  # absolute already: unchanged
+    assert os.environ["COURSE_DATA_DIR"] == str(tmp_path / "shared" / "data")
+    monkeypatch.delenv("COURSE_DATA_DIR")
+    sandbox.anchor_data_dir()
+    assert "COURSE_DATA_DIR" not in os.environ
+
+
 def test_missing_bwrap_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(bwrap, "bwrap_path", lambda: None)
     sandbox.probe.cache_clear()
