@@ -434,6 +434,7 @@ GUARD_ATTACKS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attack", GUARD_ATTACKS)
 def test_integrity_guard_catches_tampering_that_runs_no_audited_statement(small_kernel, attack):
     k = small_kernel()
@@ -606,6 +607,7 @@ def test_plain_nbgrader_autograde_refuses_without_bubblewrap(tmp_path):
     assert got == code_cells(assignment, "grade"), "knowingly unsandboxed, the solution gets full marks"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_a_figure_is_shown_and_a_traceback_is_whole(mode, tmp_path, monkeypatch):
     """The grading kernel's two speed-ups change nothing that is shown: an inline figure is still shown
