@@ -41,6 +41,7 @@ import nbformat
 import psutil
 import pytest
 from tests.helpers import REPO
+from tests.deploy.lab_ui import menu, save
 from tests.servers import alive, free_port, note_children
 
 SHOTS = REPO / "artifacts" / "screenshots"
@@ -248,16 +249,6 @@ def open_notebook(page, lab: Lab, path: str, workspace: str) -> None:
     page.wait_for_timeout(500)
 
 
-def menu(page, top: str, command: str) -> None:
-    """Click a menu-bar menu, then one of its items (by JupyterLab command id)."""
-    page.locator(".jp-NotebookPanel .jp-Cell .jp-InputPrompt").first.click()    # the notebook is current
-    page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{top}$")).click()
-    item = page.locator(f'.lm-Menu-item[data-command="{command}"]')
-    item.wait_for()
-    assert "lm-mod-disabled" not in (item.get_attribute("class") or ""), f"menu {top}: {command} is disabled"
-    item.click()
-
-
 def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
     """Run > Run All Cells; return when no cell is queued or running and the kernel is idle."""
     t0 = time.monotonic()
@@ -281,19 +272,6 @@ def run_all(page, timeout: float = RUN_TIMEOUT) -> float:
             return time.monotonic() - t0
         assert time.monotonic() - t0 < timeout, f"Run All did not finish in {timeout} s: prompts {state}"
         time.sleep(0.5)
-
-
-def save(page, lab: Lab, path: str):
-    """File > Save; then the notebook as saved on disk."""
-    file = lab.root / path
-    before = file.stat().st_mtime_ns
-    menu(page, "File", "docmanager:save")
-    deadline = time.monotonic() + 60
-    while file.stat().st_mtime_ns == before or page.locator(".lm-TabBar-tab.jp-mod-dirty").count():
-        assert time.monotonic() < deadline, f"{path} was not saved within 60 s"
-        time.sleep(0.2)
-    time.sleep(0.3)
-    return nbformat.read(file, as_version=4)
 
 
 def screenshot_notebook(page, file: Path) -> None:
