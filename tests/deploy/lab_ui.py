@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import nbformat
-
-if TYPE_CHECKING:
-    from tests.deploy.test_browser import Lab
 
 
 def menu(page, top: str, command: str) -> None:
@@ -22,14 +19,22 @@ def menu(page, top: str, command: str) -> None:
     item.click()
 
 
-def save(page, lab: Lab, path: str):
-    """File > Save; then the notebook as saved on disk."""
-    file = lab.root / path
+def save(page, file: Path, shots: Path | None = None):
+    """File > Save on the current notebook; then ``file``, the notebook as saved on disk.
+
+    Saved means the file on disk changed and no tab is marked unsaved.  If that does not happen
+    within 60 s, the error says which dialog, if any, stands in the way (with a screenshot in
+    ``shots``)."""
     before = file.stat().st_mtime_ns
     menu(page, "File", "docmanager:save")
     deadline = time.monotonic() + 60
     while file.stat().st_mtime_ns == before or page.locator(".lm-TabBar-tab.jp-mod-dirty").count():
-        assert time.monotonic() < deadline, f"{path} was not saved within 60 s"
+        if time.monotonic() > deadline:
+            dialogs = page.locator(".jp-Dialog").all_inner_texts()
+            if shots is not None:
+                shots.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(shots / f"{file.stem}-not-saved.png"))
+            raise AssertionError(f"{file.name} was not saved within 60 s; dialogs on screen: {dialogs or 'none'}")
         time.sleep(0.2)
     time.sleep(0.3)
     return nbformat.read(file, as_version=4)

@@ -357,7 +357,7 @@ def test_student_notebook_runs_in_the_lab(page, lab, nb_file):
     path = nb_file.relative_to(REPO).as_posix()
     open_notebook(page, lab, path, "student-" + nb_file.stem)
     took = run_all(page)
-    nb = save(page, lab, path)
+    nb = save(page, lab.root / path, SHOTS)
     screenshot_notebook(page, _shot_name(path[:-6]))
     errors = _errors(nb)
     stubs = sum("raise NotImplementedError()" in c.source for c in _code_cells(nb))
@@ -389,7 +389,7 @@ def test_instructor_notebook_runs_in_the_lab(page, lab, nb_file):
     path = nb_file.relative_to(REPO).as_posix()
     open_notebook(page, lab, path, "instructor-" + nb_file.stem)
     took = run_all(page)
-    nb = save(page, lab, path)
+    nb = save(page, lab.root / path, SHOTS)
     screenshot_notebook(page, _shot_name(path[:-6]))
     print(f"{path}: run all {took:.1f} s")
     assert not _errors(nb), f"{path}: errors {_errors(nb)}"

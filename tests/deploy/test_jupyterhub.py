@@ -39,6 +39,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.deploy.lab_ui import save
 from tests.helpers import REPO
 from tests.servers import alive, free_port, note_children
 
@@ -416,8 +417,7 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
             stub.locator(".cm-content").click()
             page.keyboard.press("Control+a")
             page.keyboard.insert_text(code)
-            page.keyboard.press("Control+s")
-            page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-dirty')")
+            save(page, hub.homes / STUDENT / assignment / f"{nb_name}.ipynb", _shots())
 
         def submit_and_fetch_feedback(n: int) -> tuple[str, float]:
             """Submit in the Assignments tab, then Fetch Feedback until the n-th feedback is there."""
