@@ -1,15 +1,26 @@
 """Autograde the catalogue of wrong answers of an assignment with nbgrader.
 
-Every wrong answer becomes one student: the instructor's solution with the
-case's answer cells swapped in, filled into the generated student notebook.
-The right answers (alternatives that must keep full marks) are packed: one
+A student's submission is the instructor's solution with a case's answer
+cells swapped in, filled into the generated student notebook.  The right answers (alternatives that must keep full marks) are packed: one
 student holds as many of them as answer different cells and call none of each
 other's functions (:func:`right_packs`), since a right answer leaves every
 later cell the same inputs the solution gives it.  A pack with full marks gives each of its
 answers full marks; a pack that loses points is graded again answer by
 answer, so the report names the answer at fault.  Two more students come
 along: ``solution`` (the instructor's answers) and ``blank`` (the untouched
-student notebook).  The batch grader
+student notebook).
+
+Wrong answers are packed too, where they cannot meet (:func:`wrong_packs`): the
+test cells an answer cell can influence are read from the notebook's code
+(:func:`influence`: the names each statement reads, binds or changes, followed
+from cell to cell), and one student holds wrong answers whose cells influence
+no test cell in common, so that each test cell is graded as it would be with
+one answer of the pack alone.  Each answer is judged on the test cells it
+influences.  A pack counts only if its grades are what its answers explain:
+every point it lost is in a test cell one of its answers influences, and each
+answer loses what the catalogue says it loses and shows its hint there.
+Otherwise its answers are graded again one by one, each a student of its own,
+as is every wrong answer that fits no pack.  The batch grader
 (:mod:`autograder.batch`: nbgrader's own ``autograde`` per student, in the
 sandbox, warm kernels and all) grades them all, exactly as it grades a class;
 the grades are read back from nbgrader's gradebook, and the hints from the
@@ -23,6 +34,7 @@ prints one line per case and exits non-zero if any case is graded wrongly.
 """
 from __future__ import annotations
 
+import ast
 import sys
 import tempfile
 import time
@@ -32,11 +44,12 @@ from pathlib import Path
 import nbformat
 
 from autograder import batch, cells, cli
-from autograder.course_root import CourseRoot, code_cells
+from autograder.course_root import CourseRoot, code_cells, notebooks, source_notebook
 from autograder.wrong_answers import Case, cases
 
 SOLUTION, BLANK = "solution", "blank"
 RIGHT_PACK = "right_answers_{}"  # the student id of the n-th pack of right answers (from 1)
+WRONG_PACK = "wrong_answers_{}"  # the n-th pack of two or more wrong answers (from 1)
 
 
 @dataclass
@@ -135,6 +148,138 @@ def right_packs(catalogue: list[Case]) -> list[list[Case]]:
     return packs
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+           ast.GeneratorExp)
+
+
+def _local_names(scope: ast.AST) -> set[str]:
+    """The names local to a function, lambda or comprehension (its parameters, what it assigns)."""
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        return {n.id for g in scope.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+    names = {a.arg for a in ast.walk(scope.args) if isinstance(a, ast.arg)}
+    body = scope.body if isinstance(scope.body, list) else [scope.body]
+    inner = [n for b in body for n in ast.walk(b)]
+    declared = {x for n in inner if isinstance(n, (ast.Global, ast.Nonlocal)) for x in n.names}
+    names |= {n.id for n in inner if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    names |= {n.name for n in inner if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    return names - declared
+
+
+def _root_name(node: ast.AST) -> str | None:
+    """``x`` of ``x``, ``x.a``, ``x[0]``, ``x.f()``, ``*x``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call, ast.Starred)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _statement_names(stmt: ast.stmt) -> tuple[set[str], set[str], set[str]]:
+    """The global names a top-level statement reads, binds, and may change the object of (an attribute
+    or item set, a method called, an argument passed), leaving out names local to its functions."""
+    reads: set[str] = set()
+    binds: set[str] = set()
+    changes: set[str] = set()
+
+    def visit(node: ast.AST, local: frozenset) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name not in local:
+            binds.add(node.name)
+        if isinstance(node, _SCOPES):
+            local = local | _local_names(node)
+        if isinstance(node, ast.Name) and node.id not in local:
+            (reads if isinstance(node.ctx, ast.Load) else binds).add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            reads.update(node.names)
+            binds.update(node.names)
+        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            changes.update({_root_name(node)} - local)
+        elif isinstance(node, ast.Call):
+            receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+            changes.update({_root_name(x) for x in [receiver, *node.args, *(k.value for k in node.keywords)]
+                            if x is not None} - local)
+        for child in ast.iter_child_nodes(node):
+            visit(child, local)
+
+    visit(stmt, frozenset())
+    changes = {n for n in changes if n}
+    return reads, binds, changes
+
+
+def influence(nb: nbformat.NotebookNode) -> dict[str, set[str]]:
+    """{answer cell: the test cells it can influence} of an instructor notebook.
+
+    Read from the code, statement by statement in notebook order: a statement that reads, or changes
+    the object of, a name an answer cell has influenced is influenced by that answer too, and so are
+    the names it binds or changes; a test cell is influenced by every answer one of its statements
+    is.  Modules (names bound by an import) carry no influence, so ``np`` does not tie every cell to
+    every other; a name rebound from scratch drops what it carried.  A cell that is not Python
+    (a cell magic) is influenced by every answer before it, and influences every cell after it."""
+    out: dict[str, set[str]] = {}
+    carried: dict[str, set[str]] = {}
+    modules: set[str] = set()
+    everything: set[str] = set()  # answers that reach every later cell (through a cell we cannot read)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        m = cells.meta(cell)
+        own = {m["grade_id"]} if m.get("solution") else set()
+        if own:
+            out.setdefault(m["grade_id"], set())
+        code = "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line
+                         for line in cell.source.splitlines())
+        try:
+            statements = ast.parse(code).body
+        except SyntaxError:
+            everything |= own | set(out)
+            statements = []
+        reached = own | everything
+        for stmt in statements:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                modules.update((a.asname or a.name).split(".")[0] for a in stmt.names)
+            reads, binds, changes = _statement_names(stmt)
+            changes -= modules
+            by = own | everything | set().union(*(carried.get(n, set()) for n in reads | changes))
+            reached |= by
+            for name in binds - modules:
+                carried[name] = set(by)
+            for name in changes:
+                carried[name] = carried.get(name, set()) | by
+        if m.get("grade"):
+            for answer in reached:
+                out[answer].add(m["grade_id"])
+    return out
+
+
+def influence_of(assignment: str, course_dir: Path | None = None) -> dict[str, set[str]]:
+    """:func:`influence` of every notebook of an assignment, together."""
+    out: dict[str, set[str]] = {}
+    for name in notebooks(assignment, course_dir):
+        for answer, tests in influence(source_notebook(assignment, name, course_dir)).items():
+            out.setdefault(answer, set()).update(tests)
+    return out
+
+
+def _reach(case: Case, reach: dict[str, set[str]]) -> set[str]:
+    return set().union(*(reach.get(cell, set()) for cell in case.answers))
+
+
+def wrong_packs(catalogue: list[Case], reach: dict[str, set[str]]) -> list[list[Case]]:
+    """The wrong answers of ``catalogue`` in packs, each in the first pack it fits (catalogue order):
+    answers in one pack answer different cells and influence no test cell in common (``reach``:
+    :func:`influence`).  A wrong answer said to lose points in a test cell that its cells do not
+    influence (the reading of the code would then be wrong) is packed with nothing."""
+    packs: list[list[Case]] = []
+    for case in (c for c in catalogue if c.kind == "wrong"):
+        mine = _reach(case, reach)
+        fits = None
+        if set(case.loses) <= mine:
+            fits = next((p for p in packs if set(p[0].loses) <= _reach(p[0], reach) and not any(
+                case.answers.keys() & other.answers.keys() or mine & _reach(other, reach) for other in p)), None)
+        if fits is None:
+            packs.append([case])
+        else:
+            fits.append(case)
+    return packs
+
+
 def _autograde(root: CourseRoot, assignment: str, workers: int, progress: bool,
                students: list[str] | None = None) -> dict[str, str]:
     """Autograde ``students`` (default: all) of ``root`` with the batch grader; a student it could
@@ -151,23 +296,28 @@ def _autograde(root: CourseRoot, assignment: str, workers: int, progress: bool,
 
 def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = True,
           course_dir: Path | None = None) -> list[Outcome]:
-    """Generate, submit every wrong answer and every pack of right answers as a student, autograde
-    the class with the batch grader (in the sandbox, as real submissions are graded), and return the
-    outcomes: the solution's, the blank notebook's, then one per case in catalogue order.
+    """Generate, submit every pack of wrong answers and every pack of right answers as a student,
+    autograde the class with the batch grader (in the sandbox, as real submissions are graded), and
+    return the outcomes: the solution's, the blank notebook's, then one per case in catalogue order.
 
     ``course_dir``: the course root whose source/ and nbgrader_config.py are used (default: here).
     A student the batch grader could not grade (on a loaded machine a kernel can fail to start in
     time) is graded once more; a second failure is the outcome's ``error``."""
     catalogue = cases(assignment)
     _check_cells_exist(assignment, catalogue, course_dir)
+    reach = influence_of(assignment, course_dir)
     root = CourseRoot.create(workdir / "course", [assignment], course_dir)
     root.generate(assignment)
     packs = {RIGHT_PACK.format(n): pack for n, pack in enumerate(right_packs(catalogue), 1)}
+    several = [p for p in wrong_packs(catalogue, reach) if len(p) > 1]
+    wrong = {WRONG_PACK.format(n): p for n, p in enumerate(several, 1)}
+    packs.update(wrong)
+    packed = {c.student for p in wrong.values() for c in p}
     taken = {SOLUTION, BLANK, *packs} & {c.student for c in catalogue}
     if taken:
         raise ValueError(f"catalogue cases of {assignment} take student ids the catalogue needs: {sorted(taken)}")
     students: dict[str, dict[str, str] | None] = {SOLUTION: {}, BLANK: None}
-    students.update((c.student, c.answers) for c in catalogue if c.kind == "wrong")
+    students.update((c.student, c.answers) for c in catalogue if c.kind == "wrong" and c.student not in packed)
     students.update((pid, {k: v for c in pack for k, v in c.answers.items()}) for pid, pack in packs.items())
     for sid, answers in students.items():
         root.submit(sid, assignment, root.student_notebooks(assignment, answers))
@@ -175,36 +325,56 @@ def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = 
     start = time.monotonic()
     errors = _autograde(root, assignment, workers, progress)
     grades = root.grades(assignment)
-    lost = [pid for pid in packs if errors.get(pid) or not grades.get(pid)
-            or any(s < m for s, m in grades[pid].values())]
-    alone = [c for pid in lost for c in packs[pid]]  # graded again one by one, to name the answer at fault
+
+    def outcome(sid: str, case: Case | None, graded_as: str = "") -> Outcome:
+        """``graded_as`` a pack of wrong answers: the grades and feedback of the test cells the case's
+        answers influence (the other answers of the pack influence none of them)."""
+        by = graded_as or sid
+        only = _reach(case, reach) if graded_as in wrong else None
+        mine = {g: v for g, v in grades.get(by, {}).items() if only is None or g in only}
+        return Outcome(sid, case, mine, shown_by_tests(root.path / "autograded" / by / assignment, only),
+                       errors.get(by, ""), graded_as)
+
+    def explained(pid: str) -> bool:
+        """The pack's grades are what its answers alone explain (see the module's docstring)."""
+        got = grades.get(pid)
+        if errors.get(pid) or not got:
+            return False
+        lost = {g for g, (s, m) in got.items() if s < m}
+        if pid not in wrong:
+            return not lost
+        return lost <= set().union(*(_reach(c, reach) for c in packs[pid])) and \
+            not any(outcome(c.student, c, pid).problem() for c in packs[pid])
+
+    failed = [pid for pid in packs if not explained(pid)]
+    alone = [c for pid in failed for c in packs[pid]]  # graded again one by one, to name the answer at fault
     if alone:
         for case in alone:
             root.submit(case.student, assignment, root.student_notebooks(assignment, case.answers))
         errors.update(_autograde(root, assignment, workers, False, students=[c.student for c in alone]))
         grades = root.grades(assignment)
     if progress:
-        print(f"autograded {len(students) + len(alone)} submissions of {assignment} ({len(catalogue)} cases, the right "
-              f"answers in {len(packs)} packs) with {workers} workers in {time.monotonic() - start:.1f} s",
-              file=sys.stderr)
-
-    def outcome(sid: str, case: Case | None, graded_as: str = "") -> Outcome:
-        by = graded_as or sid
-        return Outcome(sid, case, grades.get(by, {}), shown_by_tests(root.path / "autograded" / by / assignment),
-                       errors.get(by, ""), graded_as)
+        print(f"autograded {len(students) + len(alone)} submissions of {assignment} ({len(catalogue)} cases; "
+              f"right answers in {len(packs) - len(wrong)} packs, wrong ones in {len(wrong)} packs and "
+              f"{len(students) - len(packs) - 2} alone; {len(alone)} graded again alone) with {workers} "
+              f"workers in {time.monotonic() - start:.1f} s", file=sys.stderr)
 
     by_case = {c.student: outcome(c.student, c) for c in alone}
-    by_case.update((c.student, outcome(c.student, c, pid)) for pid, pack in packs.items() if pid not in lost
+    by_case.update((c.student, outcome(c.student, c, pid)) for pid, pack in packs.items() if pid not in failed
                    for c in pack)
-    by_case.update((c.student, outcome(c.student, c)) for c in catalogue if c.kind == "wrong")
+    by_case.update((c.student, outcome(c.student, c)) for c in catalogue
+                   if c.kind == "wrong" and c.student not in packed)
     return [outcome(SOLUTION, None), outcome(BLANK, None), *(by_case[c.student] for c in catalogue)]
 
 
-def shown_by_tests(folder: Path) -> str:
-    """What the test cells of a student's autograded notebooks showed: error messages and printed text."""
+def shown_by_tests(folder: Path, only: set[str] | None = None) -> str:
+    """What the test cells of a student's autograded notebooks showed (those named in ``only``, if
+    given): error messages and printed text."""
     texts = []
     for path in sorted(folder.glob("*.ipynb")):
-        for _, out in cells.graded_outputs(nbformat.read(path, as_version=4)):
+        for grade_id, out in cells.graded_outputs(nbformat.read(path, as_version=4)):
+            if only is not None and grade_id not in only:
+                continue
             texts.append(f"{out.get('ename', '')}: {out.get('evalue', '')}" if out.get("output_type") == "error"
                          else str(out.get("text", "")))
     return "\n".join(texts)

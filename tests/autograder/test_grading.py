@@ -2,6 +2,7 @@
 notebook and the catalogue of wrong answers (autograder/wrong_answers/) as expected."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -116,14 +117,14 @@ class Catalogue:
                 found = hidden.leaks(autograded, page_text(page), release[path.stem] + own)
                 if found:
                     problems.append(f"{student}/{path.stem}: {found[:5]}")
-            case = by_student[student].case if student in by_student else None
-            hint = " ".join(case.hint.split()) if case and case.hint else ""
+            hints = [" ".join(o.case.hint.split()) for o in by_student.values()  # of a case, or a pack's cases
+                     if o.case and o.case.hint and (o.graded_as or o.student) == student]
             gave = " ".join(" ".join(hidden.output_text(o).split()) for nb in nbs.values() for c in nb.cells
                             if c.cell_type == "code" and hidden.BEGIN in c.source for o in hidden.split_outputs(c)[1])
             pages = " ".join(" ".join(page_text(feedback / "feedback" / student / name / f"{p.stem}.html").split())
                              for p in nbs)
-            if hint and hint in gave and hint not in pages:
-                problems.append(f"{student}: the hint {case.hint!r} of a hidden test is not in the feedback")
+            problems += [f"{student}: the hint {hint!r} of a hidden test is not in the feedback"
+                         for hint in hints if hint in gave and hint not in pages]
         assert not problems, "feedback shows what hidden tests printed:\n" + "\n".join(problems)
         print(f"{name}: {len(said)} feedback pages checked, {failed} failing hidden tests")
 
@@ -253,7 +254,7 @@ def test_an_answer_that_calls_another_answers_function_is_packed_apart():
 
 class _FakeRoot:
     """A course root whose gradebook gives full marks unless a submitted answer says BROKEN (in the
-    grade cell of that answer)."""
+    grade cell of that answer), or ALSO_x (in test_x too)."""
 
     def __init__(self):
         self.path, self.submitted, self.graded = Path("course"), {}, []
@@ -275,19 +276,26 @@ class _FakeRoot:
         return ClassResult(assignment, {s: StudentResult(s, "ok", "") for s in names}, 1.0)
 
     def grades(self, assignment):
-        return {s: {f"test_{k}": (0.0 if "BROKEN" in v else 1.0, 1.0) for k, v in nbs.items()}
-                for s, nbs in self.submitted.items() if nbs}
+        out = {}
+        for s, nbs in self.submitted.items():
+            if nbs:
+                out[s] = {f"test_{k}": (0.0 if "BROKEN" in v else 1.0, 1.0) for k, v in nbs.items()}
+                out[s].update((f"test_{x}", (0.0, 1.0)) for v in nbs.values() for x in re.findall(r"ALSO_(\w+)", v))
+        return out
 
 
-def _fake_catalogue(monkeypatch, right_answers):
+def _fake_catalogue(monkeypatch, right_answers, wrong_answers=(("wrong_a", {"a": "BROKEN"}, ("test_a",)),),
+                    reach=None):
+    """``reach``: {answer cell: test cells}, as :func:`catalogue.influence_of` would read it (default: none)."""
     from autograder.wrong_answers import Case
 
     root = _FakeRoot()
     monkeypatch.setattr(catalogue.CourseRoot, "create", staticmethod(lambda *a, **k: root))
     monkeypatch.setattr(catalogue.batch, "autograde_class", root.autograde_class)
     monkeypatch.setattr(catalogue, "_check_cells_exist", lambda *a: None)
-    monkeypatch.setattr(catalogue, "shown_by_tests", lambda folder: "")
-    fake = [Case("wrong_a", {"a": "BROKEN"}, "wrong", loses=("test_a",)),
+    monkeypatch.setattr(catalogue, "influence_of", lambda *a: reach or {})
+    monkeypatch.setattr(catalogue, "shown_by_tests", lambda folder, only=None: "")
+    fake = [*(Case(n, answers, "wrong", loses=loses) for n, answers, loses in wrong_answers),
             *(Case(n, answers, "right") for n, answers in right_answers)]
     monkeypatch.setattr(catalogue, "cases", lambda name: fake)
     return root
@@ -310,3 +318,87 @@ def test_a_pack_that_loses_points_is_graded_again_answer_by_answer(monkeypatch, 
     assert outcomes["alt_a"].graded_as == outcomes["alt_b"].graded_as == ""
     assert outcomes["alt_a"].problem() == "" and outcomes["alt_a2"].problem() == ""
     assert outcomes["alt_b"].problem() == "expected full marks, lost points in ['test_b']"
+
+
+_REACH = {"a": {"test_a"}, "b": {"test_b"}, "c": {"test_c", "test_b"}}
+
+
+def test_wrong_answers_that_influence_no_test_cell_in_common_are_graded_as_one_student(monkeypatch, tmp_path):
+    root = _fake_catalogue(monkeypatch, [], [("wrong_a", {"a": "BROKEN"}, ("test_a",)),
+                                             ("wrong_b", {"b": "BROKEN"}, ("test_b",)),
+                                             ("wrong_c", {"c": "BROKEN"}, ("test_c",))], _REACH)
+    outcomes = {o.student: o for o in catalogue.grade("anything", tmp_path, progress=False)}
+    assert root.graded == [["blank", "solution", "wrong_answers_1", "wrong_c"]], "c shares test_b with b: alone"
+    assert root.submitted["wrong_answers_1"] == {"a": "BROKEN", "b": "BROKEN"}
+    assert outcomes["wrong_a"].graded_as == outcomes["wrong_b"].graded_as == "wrong_answers_1"
+    assert outcomes["wrong_a"].grades == {"test_a": (0.0, 1.0)}, "only the test cells its answer influences"
+    assert not [o.problem() for o in outcomes.values() if o.case and o.problem()]
+
+
+def test_a_wrong_answer_said_to_lose_points_its_cells_do_not_influence_is_graded_alone(monkeypatch, tmp_path):
+    root = _fake_catalogue(monkeypatch, [], [("wrong_a", {"a": "BROKEN"}, ("test_a",)),
+                                             ("wrong_b", {"b": "BROKEN ALSO_d"}, ("test_b", "test_d"))], _REACH)
+    catalogue.grade("anything", tmp_path, progress=False)
+    assert root.graded == [["blank", "solution", "wrong_a", "wrong_b"]]
+
+
+def test_a_pack_of_wrong_answers_that_loses_more_than_they_explain_is_graded_again_answer_by_answer(
+        monkeypatch, tmp_path):
+    root = _fake_catalogue(monkeypatch, [], [("wrong_a", {"a": "BROKEN"}, ("test_a",)),
+                                             ("wrong_b", {"b": "BROKEN ALSO_d"}, ("test_b",))], _REACH)
+    outcomes = {o.student: o for o in catalogue.grade("anything", tmp_path, progress=False)}
+    assert root.graded == [["blank", "solution", "wrong_answers_1"], ["wrong_a", "wrong_b"]], \
+        "test_d, which neither answer influences, lost points: the pack is not what its answers explain"
+    assert outcomes["wrong_a"].graded_as == outcomes["wrong_b"].graded_as == ""
+    assert outcomes["wrong_b"].lost == ["test_b", "test_d"]
+
+
+def test_a_pack_of_wrong_answers_in_which_one_keeps_its_points_is_graded_again_answer_by_answer(
+        monkeypatch, tmp_path):
+    root = _fake_catalogue(monkeypatch, [], [("wrong_a", {"a": "BROKEN"}, ("test_a",)),
+                                             ("wrong_b", {"b": "fine after all"}, ("test_b",))], _REACH)
+    outcomes = {o.student: o for o in catalogue.grade("anything", tmp_path, progress=False)}
+    assert root.graded[1] == ["wrong_a", "wrong_b"]
+    assert outcomes["wrong_a"].problem() == ""
+    assert outcomes["wrong_b"].problem() == "expected to lose points in ['test_b']; lost in []"
+
+
+def _notebook(*cells_):
+    """An instructor notebook of (role, grade_id, source) code cells."""
+    nb = nbformat.v4.new_notebook()
+    for role, grade_id, source in cells_:
+        cell = nbformat.v4.new_code_cell(source)
+        if role:
+            cell.metadata["nbgrader"] = {"grade_id": grade_id, role: True, "points": 1 if role == "grade" else 0}
+        nb.cells.append(cell)
+    return nb
+
+
+def test_influence_follows_names_from_cell_to_cell():
+    nb = _notebook(
+        ("", "", "import numpy as np\nfrom course.feedback import check"),
+        ("solution", "sigmoid", "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))"),
+        ("grade", "sigmoid_tests", "z = np.zeros(3)\ncheck('s', sigmoid(z), 0.5)"),
+        ("solution", "relu", "def relu(z):\n    return np.maximum(z, 0)"),
+        ("grade", "relu_tests", "z = np.ones(3)  # rebound: it no longer carries sigmoid\ncheck('r', relu(z), z)"),
+        ("", "", "h = sigmoid(np.ones(2))"),
+        ("solution", "layer", "def layer(x, f=relu):\n    return f(x)"),
+        ("grade", "layer_tests", "check('l', layer(h), h)"),
+        ("", "", "history = []\nhistory.append(relu(1.0))"),
+        ("grade", "history_tests", "check('h', len(history), 1)"),
+        ("grade", "lambda_tests", "check('x', [(lambda z: z)(1) for z in range(2)], [1, 1])"),
+    )
+    assert catalogue.influence(nb) == {
+        "sigmoid": {"sigmoid_tests", "layer_tests"},      # through h, made with sigmoid
+        "relu": {"relu_tests", "layer_tests", "history_tests"},  # layer's default; history changed by a call
+        "layer": {"layer_tests"},
+    }
+
+
+def test_influence_of_a_cell_it_cannot_read_reaches_every_later_cell():
+    nb = _notebook(
+        ("solution", "a", "def a():\n    return 1"),
+        ("", "", "%%bash\necho $((1 +"),
+        ("grade", "b_tests", "check(1, 1)"),
+    )
+    assert catalogue.influence(nb) == {"a": {"b_tests"}}
