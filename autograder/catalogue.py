@@ -11,11 +11,12 @@ along: ``solution`` (the instructor's answers) and ``blank`` (the untouched
 student notebook).
 
 Wrong answers are packed too, where they cannot meet (:func:`wrong_packs`): the
-test cells an answer cell can influence are read from the notebook's code
-(:func:`autograder.influence.influence`: the names each statement reads, binds or changes, followed
-from cell to cell), and one student holds wrong answers whose cells influence
-no test cell in common, so that each test cell is graded as it would be with
-one answer of the pack alone.  Each answer is judged on the test cells it
+test cells an answer cell can influence are read from the code of the notebook
+as the pack hands it in (:func:`autograder.influence.influence`: the names each
+statement reads, binds or changes, followed from cell to cell, and the random
+state that Keras, torch and NumPy's global generator share), and one student
+holds wrong answers whose cells influence no test cell in common, so that each
+test cell is graded as it would be with one answer of the pack alone.  Each answer is judged on the test cells it
 influences.  A pack counts only if its grades are what its answers explain:
 every point it lost is in a test cell one of its answers influences, and each
 answer loses what the catalogue says it loses and shows its hint there.
@@ -39,6 +40,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
@@ -148,35 +150,61 @@ def right_packs(catalogue: list[Case]) -> list[list[Case]]:
     return packs
 
 
-def influence_of(assignment: str, course_dir: Path | None = None) -> dict[str, set[str]]:
-    """:func:`influence` of every notebook of an assignment, together."""
-    out: dict[str, set[str]] = {}
-    for name in notebooks(assignment, course_dir):
-        for answer, tests in influence(source_notebook(assignment, name, course_dir)).items():
-            out.setdefault(answer, set()).update(tests)
-    return out
+Reading = Callable[[dict[str, str]], dict[str, set[str]]]
+
+
+def influence_of(assignment: str, course_dir: Path | None = None) -> Reading:
+    """A function of answers ({grade_id: code}) that gives :func:`influence` of every notebook of the
+    assignment with those answers in it, together."""
+    sources = [source_notebook(assignment, name, course_dir) for name in notebooks(assignment, course_dir)]
+
+    def read(answers: dict[str, str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for nb in sources:
+            for answer, tests in influence(nb, answers).items():
+                out.setdefault(answer, set()).update(tests)
+        return out
+
+    return read
 
 
 def _reach(case: Case, reach: dict[str, set[str]]) -> set[str]:
     return set().union(*(reach.get(cell, set()) for cell in case.answers))
 
 
-def wrong_packs(catalogue: list[Case], reach: dict[str, set[str]]) -> list[list[Case]]:
-    """The wrong answers of ``catalogue`` in packs, each in the first pack it fits (catalogue order):
-    answers in one pack answer different cells and influence no test cell in common (``reach``:
-    :func:`influence`).  A wrong answer said to lose points in a test cell that its cells do not
-    influence (the reading of the code would then be wrong) is packed with nothing."""
-    packs: list[list[Case]] = []
-    for case in (c for c in catalogue if c.kind == "wrong"):
+def _apart(members: list[Case], reach: dict[str, set[str]]) -> bool:
+    """Each answer loses points only where its cells reach, and no two reach a test cell in common."""
+    seen: set[str] = set()
+    for case in members:
         mine = _reach(case, reach)
-        fits = None
-        if set(case.loses) <= mine:
-            fits = next((p for p in packs if set(p[0].loses) <= _reach(p[0], reach) and not any(
-                case.answers.keys() & other.answers.keys() or mine & _reach(other, reach) for other in p)), None)
-        if fits is None:
-            packs.append([case])
-        else:
-            fits.append(case)
+        if not set(case.loses) <= mine or mine & seen:
+            return False
+        seen |= mine
+    return True
+
+
+def wrong_packs(catalogue: list[Case], read: Reading) -> list[tuple[list[Case], dict[str, set[str]]]]:
+    """The wrong answers of ``catalogue`` in packs, each in the first pack it fits (catalogue order),
+    with what the pack's cells influence: its answers answer different cells, and in the notebooks
+    with all of them in (``read``: :func:`influence_of`) no two influence a test cell in common.  A
+    wrong answer said to lose points in a test cell that its cells do not influence (the reading
+    would then miss something) is packed with nothing."""
+    packs: list[tuple[list[Case], dict[str, set[str]]]] = []
+    for case in (c for c in catalogue if c.kind == "wrong"):
+        alone = read(case.answers)
+        home = None
+        if _apart([case], alone):
+            for i, (members, reach) in enumerate(packs):
+                if not _apart(members, reach) or any(case.answers.keys() & m.answers.keys() for m in members) \
+                        or _reach(case, alone) & set().union(*(_reach(m, reach) for m in members)):
+                    continue  # (a quick test first: apart as they are alone and as the pack is)
+                together = read({k: v for c in [*members, case] for k, v in c.answers.items()})
+                if _apart([*members, case], together):
+                    home = i
+                    packs[i] = ([*members, case], together)
+                    break
+        if home is None:
+            packs.append(([case], alone))
     return packs
 
 
@@ -205,12 +233,12 @@ def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = 
     time) is graded once more; a second failure is the outcome's ``error``."""
     catalogue = cases(assignment)
     _check_cells_exist(assignment, catalogue, course_dir)
-    reach = influence_of(assignment, course_dir)
     root = CourseRoot.create(workdir / "course", [assignment], course_dir)
     root.generate(assignment)
     packs = {RIGHT_PACK.format(n): pack for n, pack in enumerate(right_packs(catalogue), 1)}
-    several = [p for p in wrong_packs(catalogue, reach) if len(p) > 1]
-    wrong = {WRONG_PACK.format(n): p for n, p in enumerate(several, 1)}
+    several = [p for p in wrong_packs(catalogue, influence_of(assignment, course_dir)) if len(p[0]) > 1]
+    wrong = {WRONG_PACK.format(n): members for n, (members, _) in enumerate(several, 1)}
+    reach = {WRONG_PACK.format(n): reach for n, (_, reach) in enumerate(several, 1)}  # what their cells influence
     packs.update(wrong)
     packed = {c.student for p in wrong.values() for c in p}
     taken = {SOLUTION, BLANK, *packs} & {c.student for c in catalogue}
@@ -230,7 +258,7 @@ def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = 
         """``graded_as`` a pack of wrong answers: the grades and feedback of the test cells the case's
         answers influence (the other answers of the pack influence none of them)."""
         by = graded_as or sid
-        only = _reach(case, reach) if graded_as in wrong else None
+        only = _reach(case, reach[graded_as]) if graded_as in wrong else None
         mine = {g: v for g, v in grades.get(by, {}).items() if only is None or g in only}
         return Outcome(sid, case, mine, shown_by_tests(root.path / "autograded" / by / assignment, only),
                        errors.get(by, ""), graded_as)
@@ -243,7 +271,7 @@ def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = 
         lost = {g for g, (s, m) in got.items() if s < m}
         if pid not in wrong:
             return not lost
-        return lost <= set().union(*(_reach(c, reach) for c in packs[pid])) and \
+        return lost <= set().union(*(_reach(c, reach[pid]) for c in packs[pid])) and \
             not any(outcome(c.student, c, pid).problem() for c in packs[pid])
 
     failed = [pid for pid in packs if not explained(pid)]

@@ -286,14 +286,15 @@ class _FakeRoot:
 
 def _fake_catalogue(monkeypatch, right_answers, wrong_answers=(("wrong_a", {"a": "BROKEN"}, ("test_a",)),),
                     reach=None):
-    """``reach``: {answer cell: test cells}, as :func:`catalogue.influence_of` would read it (default: none)."""
+    """``reach``: {answer cell: test cells}, as :func:`catalogue.influence_of` would read it, whatever the
+    answers (default: none)."""
     from autograder.wrong_answers import Case
 
     root = _FakeRoot()
     monkeypatch.setattr(catalogue.CourseRoot, "create", staticmethod(lambda *a, **k: root))
     monkeypatch.setattr(catalogue.batch, "autograde_class", root.autograde_class)
     monkeypatch.setattr(catalogue, "_check_cells_exist", lambda *a: None)
-    monkeypatch.setattr(catalogue, "influence_of", lambda *a: reach or {})
+    monkeypatch.setattr(catalogue, "influence_of", lambda *a: lambda answers: reach or {})
     monkeypatch.setattr(catalogue, "shown_by_tests", lambda folder, only=None: "")
     fake = [*(Case(n, answers, "wrong", loses=loses) for n, answers, loses in wrong_answers),
             *(Case(n, answers, "right") for n, answers in right_answers)]
@@ -361,44 +362,3 @@ def test_a_pack_of_wrong_answers_in_which_one_keeps_its_points_is_graded_again_a
     assert root.graded[1] == ["wrong_a", "wrong_b"]
     assert outcomes["wrong_a"].problem() == ""
     assert outcomes["wrong_b"].problem() == "expected to lose points in ['test_b']; lost in []"
-
-
-def _notebook(*cells_):
-    """An instructor notebook of (role, grade_id, source) code cells."""
-    nb = nbformat.v4.new_notebook()
-    for role, grade_id, source in cells_:
-        cell = nbformat.v4.new_code_cell(source)
-        if role:
-            cell.metadata["nbgrader"] = {"grade_id": grade_id, role: True, "points": 1 if role == "grade" else 0}
-        nb.cells.append(cell)
-    return nb
-
-
-def test_influence_follows_names_from_cell_to_cell():
-    nb = _notebook(
-        ("", "", "import numpy as np\nfrom course.feedback import check"),
-        ("solution", "sigmoid", "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))"),
-        ("grade", "sigmoid_tests", "z = np.zeros(3)\ncheck('s', sigmoid(z), 0.5)"),
-        ("solution", "relu", "def relu(z):\n    return np.maximum(z, 0)"),
-        ("grade", "relu_tests", "z = np.ones(3)  # rebound: it no longer carries sigmoid\ncheck('r', relu(z), z)"),
-        ("", "", "h = sigmoid(np.ones(2))"),
-        ("solution", "layer", "def layer(x, f=relu):\n    return f(x)"),
-        ("grade", "layer_tests", "check('l', layer(h), h)"),
-        ("", "", "history = []\nhistory.append(relu(1.0))"),
-        ("grade", "history_tests", "check('h', len(history), 1)"),
-        ("grade", "lambda_tests", "check('x', [(lambda z: z)(1) for z in range(2)], [1, 1])"),
-    )
-    assert catalogue.influence(nb) == {
-        "sigmoid": {"sigmoid_tests", "layer_tests"},      # through h, made with sigmoid
-        "relu": {"relu_tests", "layer_tests", "history_tests"},  # layer's default; history changed by a call
-        "layer": {"layer_tests"},
-    }
-
-
-def test_influence_of_a_cell_it_cannot_read_reaches_every_later_cell():
-    nb = _notebook(
-        ("solution", "a", "def a():\n    return 1"),
-        ("", "", "%%bash\necho $((1 +"),
-        ("grade", "b_tests", "check(1, 1)"),
-    )
-    assert catalogue.influence(nb) == {"a": {"b_tests"}}
