@@ -4,40 +4,48 @@ The catalogue (:mod:`autograder.catalogue`) grades wrong answers that cannot mee
 this module says which cannot.  :func:`influence` reads a notebook as a student hands it in (the
 instructor's notebook with the student's answer cells in it) and follows names through it,
 statement by statement in notebook order.  A statement is influenced by an answer cell if it reads
-a name the answer has influenced, or changes the object of one; then so are the names it binds and
-the objects it changes.  A test cell is influenced by every answer one of its statements is.
+a name the answer has influenced, or changes the object of one, or comes after such a statement in
+its cell (it runs only if that one did not raise); then so are the names it binds and the objects
+it changes.  A test cell is influenced by every answer one of its statements is.
 
 What a statement does with names (:class:`Use`, read once per distinct piece of code):
 
-* **reads**: names it loads, also in lambdas, comprehensions, default values and decorators; and,
-  when it calls a function of the notebook, what that function's body reads when it runs (a
-  function is summed up where it is defined: the global names its body reads, binds and changes,
-  and what it calls; a class counts as a function, its methods in it);
+* **reads**: names it loads, also in lambdas, comprehensions, default values and decorators (each
+  scope's own names are its own: a class body's are not its methods'); and, when it calls a
+  function of the notebook, what that function's body reads, binds and changes when it runs (a
+  function is summed up where it is defined; a class counts as a function, its methods in it).
+  Names that may hold a function are followed too: ``f = act``, ``{"a": act}``, an object of a
+  class of the notebook (its methods run later), so calling them counts as calling the function;
 * **binds**: a name bound from scratch at the top level of a statement (``x = ...``, ``def``,
   ``class``, ``import``) drops what it carried before; bound otherwise (in an ``if``, a loop,
-  ``x += ...``, ``except ... as x``, a function's ``global``) it keeps it as well;
-* **changes**: an attribute or item set (``x.a = ...``, ``x[0] = ...``), a method called
-  (``x.append(...)``), a name passed to a function of the notebook, to a method, to anything
-  else that is not a module's function (NumPy's, the builtins: these do not change what they
-  are given, unless they are known to: ``shuffle``, ``next``, ``out=``...).  The object changes,
-  and with it every name that may be bound to the same object: ``ys = xs``, ``w = params["w"]``,
-  ``for layer in layers``;
+  ``x += ...``, ``except ... as x``, a function's ``global``) it keeps it as well.  A name an
+  import binds carries what influenced the import (an answer that imports ``tanh as sigmoid``);
+  one that carries nothing is a module, and reading it ties nothing: ``np.exp(x)``;
+* **changes**: an attribute or item set (``x.a = ...``, ``x[0] = ...``), ``x += ...``, a method
+  called (``x.append(...)``), a name passed (also in a list, tuple or dict) to a function of the
+  notebook, to a method, to anything else that is not a module's function (NumPy's, the
+  builtins: these do not change what they are given, unless they are known to: ``shuffle``,
+  ``next``, ``out=``...).  The object changes, and with it every name that may be bound to the
+  same object: ``ys = xs``, ``w = params["w"]``, ``{"W": W}``, ``a, b = pair``, ``for layer in
+  layers``, also through a function's local names;
 * **global random state**: a call that may draw random numbers from a generator that every later
-  draw shares (NumPy's global one, Python's ``random``, Keras and torch: a layer made, a model
-  built, fitted or called; the course's helpers other than feedback, plots and data) reads and
-  changes one stand-in name, :data:`RANDOM`, so an answer that draws more or fewer numbers
-  influences whatever draws next.
+  draw shares (NumPy's global one, Python's ``random``, Keras, torch, scikit-learn, SciPy's
+  distributions: a layer made, a model built, fitted or called, also through a local name or an
+  unknown callable; the course's helpers other than feedback, plots and data) reads and changes
+  one stand-in name, :data:`RANDOM`, so an answer that draws more or fewer numbers influences
+  whatever draws next.
 
-Modules carry nothing else: ``np.exp(x)`` ties no cell to another.  A cell that cannot be read
-(not Python, an IPython magic) is influenced by every answer before it and influences every cell
-after it.  What this does not follow: a function that returns one of its arguments (``y = f(x)``
-is a new object), a module's settings that a cell changes (``np.seterr``, ``plt.rcParams``), files
-a cell writes and another reads.  The catalogue does not take the reading on trust: a pack whose
-grades its answers do not explain is graded again answer by answer.
+A cell that cannot be read (not Python, an IPython magic) is influenced by every answer before it
+and influences every cell after it.  What this does not follow: a function that returns one of its
+arguments (``y = f(x)`` is a new object), a module's settings that a cell changes (``np.seterr``,
+``plt.rcParams``), ``globals()``, files a cell writes and another reads.  The catalogue does not
+take the reading on trust: a pack whose grades its answers do not explain is graded again answer
+by answer.
 """
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 from dataclasses import dataclass, field
 
@@ -47,26 +55,28 @@ from autograder import cells
 
 RANDOM = "<global random state>"
 # calls into these may draw from (or set) random state that every later draw shares
-RANDOM_MODULES = ("random", "numpy.random", "keras", "torch", "tensorflow", "jax", "course")
+RANDOM_MODULES = ("random", "numpy.random", "keras", "torch", "tensorflow", "jax", "sklearn", "scipy.stats", "course")
 # ... except these: generators of one's own, and the course's helpers that draw nothing
 OWN_GENERATORS = {"default_rng", "Generator", "RandomState", "SeedSequence", "BitGenerator", "PCG64", "PCG64DXSM",
                   "Philox", "SFC64", "MT19937"}
 PURE_MODULES = ("course.feedback", "course.plots", "course.data")
 # methods that build, fit or run a Keras model (building one draws its initial weights)
+# (and a pandas or SciPy sample drawn)
 MODEL_METHODS = {"fit", "train_on_batch", "predict", "predict_on_batch", "evaluate", "test_on_batch", "build",
-                 "__call__"}
+                 "__call__", "sample", "rvs"}
 # functions of modules and builtins that change what they are given
-MUTATORS = {"shuffle", "fill", "copyto", "put", "place", "putmask", "sort", "next", "setattr", "delattr", "exec",
-            "eval", "vars", "update"}
+MUTATORS = {"shuffle", "fill", "fill_diagonal", "copyto", "put", "place", "putmask", "at", "sort", "next", "setattr",
+            "delattr", "exec", "eval", "vars", "update"}
+UNKNOWN = ""  # the root of a call path whose object is not a global name: a local, a call's result, an item
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 @dataclass(frozen=True)
 class Call:
-    path: tuple[str, ...] | None   # ("np", "random", "rand"), ("model", "fit"); None: not names and attributes
-    receiver: str | None           # x of x.f(...)
-    passed: frozenset[str]         # names given to it
+    path: tuple[str, ...]          # ("np", "random", "rand"), ("model", "fit"), (UNKNOWN, "fit"), (UNKNOWN,)
+    receivers: frozenset[str]      # the global names x.f(...) may change (x, or the globals a local x came from)
+    passed: frozenset[str]         # the global names given to it (also in lists, tuples, dicts)
     out: bool                      # it has an out= argument
 
 
@@ -81,6 +91,9 @@ class Use:
     aliases: set[tuple[str, str]] = field(default_factory=set)  # (name, name it may be the same object as)
     imports: dict[str, str] = field(default_factory=dict)       # name: what it imports ("numpy", "keras.layers")
     functions: dict[str, Use] = field(default_factory=dict)     # functions and classes it defines
+    local_sources: dict[str, set[str]] = field(default_factory=dict)  # in a body: local -> globals it came from
+    called: set[str] = field(default_factory=set)       # names it calls (f of f(...)): what they hold is not passed on
+    classes: set[str] = field(default_factory=set)      # which of its functions are classes
 
     def merge(self, other: Use) -> None:
         self.reads |= other.reads
@@ -90,13 +103,33 @@ class Use:
         self.aliases |= other.aliases
 
 
+_SCOPES = (*_FUNCTIONS, ast.ClassDef, *_COMPREHENSIONS)
+
+
+def _own_nodes(body: list[ast.AST]):
+    """The nodes of a scope's body, not those of the scopes nested in it (their names are theirs)."""
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, _SCOPES):   # its name, decorators, defaults and first iterable are this scope's
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                todo += [*getattr(node, "decorator_list", []), *node.args.defaults,
+                         *(d for d in node.args.kw_defaults if d is not None)]
+            elif isinstance(node, ast.ClassDef):
+                todo += [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]
+            else:
+                todo.append(node.generators[0].iter)
+        else:
+            todo += list(ast.iter_child_nodes(node))
+
+
 def _local_names(scope: ast.AST) -> set[str]:
-    """The names local to a function, lambda, class body or comprehension."""
+    """The names local to a function, lambda, class body or comprehension (not those of the scopes in it)."""
     if isinstance(scope, _COMPREHENSIONS):
         return {n.id for g in scope.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
     names = {a.arg for a in ast.walk(scope.args) if isinstance(a, ast.arg)} if isinstance(scope, _FUNCTIONS) else set()
-    body = scope.body if isinstance(scope.body, list) else [scope.body]
-    inner = [n for b in body for n in ast.walk(b)]
+    inner = list(_own_nodes(scope.body if isinstance(scope.body, list) else [scope.body]))
     declared = {x for n in inner if isinstance(n, (ast.Global, ast.Nonlocal)) for x in n.names}
     names |= {n.id for n in inner if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     names |= {n.name for n in inner if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
@@ -120,6 +153,16 @@ def _reference(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _references(node: ast.AST) -> set[str]:
+    """The names of objects an expression is, or holds as they are: ``x``, ``x.a``, ``[x, y]``, ``{"k": x}``."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return set().union(*(_references(e) for e in node.elts))
+    if isinstance(node, ast.Dict):
+        return set().union(*(_references(v) for v in node.values))
+    name = _reference(node)
+    return {name} if name else set()
+
+
 def _dotted(node: ast.AST) -> tuple[str, ...] | None:
     """("np", "random", "rand") of ``np.random.rand``; None if it is not names and attributes."""
     parts = []
@@ -133,6 +176,9 @@ def _dotted(node: ast.AST) -> tuple[str, ...] | None:
 
 class _Reader:
     """Fills a :class:`Use` from one top-level statement."""
+
+    def __init__(self):
+        self.depth = 0   # in how many function or class bodies the node visited is
 
     def statement(self, stmt: ast.stmt) -> Use:
         use = Use()
@@ -152,6 +198,27 @@ class _Reader:
             self.visit(stmt.value.body, frozenset(_local_names(stmt.value)), body)
             use.functions.update((t.id, body) for t in stmt.targets if isinstance(t, ast.Name))
         return use
+
+    @staticmethod
+    def _globals(names, local: frozenset, use: Use) -> set[str]:
+        """The global names behind some names: themselves, or for a local, the globals it came from."""
+        out: set[str] = set()
+        for name in names:
+            if name is None:
+                continue
+            out |= use.local_sources.get(name, set()) if name in local else {name}
+        return out
+
+    def _bound_from(self, targets, sources: set[str], local: frozenset, use: Use) -> None:
+        """Names in ``targets`` are bound to (parts of) the objects ``sources`` name."""
+        behind = self._globals(sources, local, use)
+        for t in targets:
+            for n in ast.walk(t):
+                if isinstance(n, ast.Name) and behind:
+                    if n.id in local:
+                        use.local_sources[n.id] = use.local_sources.get(n.id, set()) | behind
+                    else:
+                        use.aliases |= {(n.id, b) for b in behind}
 
     def visit(self, node: ast.AST, local: frozenset, use: Use) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -182,43 +249,49 @@ class _Reader:
                     use.binds.add(name)
         elif isinstance(node, ast.Name) and node.id not in local:
             (use.reads if isinstance(node.ctx, ast.Load) else use.binds).add(node.id)
-        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id not in local:
-            use.reads.add(node.target.id)                             # x += 1 reads x, and keeps what it carried
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            if node.target.id not in local:
+                use.reads.add(node.target.id)                         # x += 1 reads x, and keeps what it carried
+            use.changes |= self._globals([node.target.id], local, use)  # and may change x's object in place
         elif isinstance(node, ast.ExceptHandler) and node.name and node.name not in local:
             use.binds.add(node.name)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             use.reads.update(node.names)
             use.binds.update(node.names)
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            use.changes.update({_root_name(node)} - local - {None})
+            use.changes |= self._globals([_root_name(node)], local, use)
         elif isinstance(node, ast.Call):
             receiver = _root_name(node.func.value) if isinstance(node.func, ast.Attribute) else None
             given = [*node.args, *(k.value for k in node.keywords)]
-            passed = {_reference(x) for x in given} - local - {None}
+            passed = self._globals(set().union(*(_references(x) for x in given)), local, use)
             path = _dotted(node.func)
-            use.calls.add(Call(path if path is None or path[0] not in local else None,
-                               receiver if receiver not in local else None, frozenset(passed),
+            if isinstance(node.func, ast.Lambda):
+                path = ("<lambda>",)  # its body is read where it stands
+            elif path is None or path[0] in local:
+                path = (UNKNOWN, node.func.attr) if isinstance(node.func, ast.Attribute) else (UNKNOWN,)
+            use.calls.add(Call(path, frozenset(self._globals([receiver], local, use)), frozenset(passed),
                                any(k.arg == "out" for k in node.keywords)))
+            if isinstance(node.func, ast.Name) and node.func.id not in local:
+                use.called.add(node.func.id)
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            source = _reference(node.value)
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if source is not None and source not in local:
-                use.aliases |= {(_reference(t), source) for t in targets if _reference(t) not in local | {None}}
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
-            if isinstance(node, (ast.For, ast.AsyncFor)):
-                pairs = [(node.target, node.iter)]
-            else:
-                pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None]
-            for target, source in pairs:      # for x in xs (xs.items(), enumerate(xs), ...): x is in xs
-                sources = {n.id for n in ast.walk(source) if isinstance(n, ast.Name)} - local
-                use.aliases |= {(t.id, s) for t in ast.walk(target) if isinstance(t, ast.Name)
-                                and t.id not in local for s in sources}
+            self._bound_from(targets, _references(node.value), local, use)
+        elif isinstance(node, ast.NamedExpr):
+            self._bound_from([node.target], _references(node.value), local, use)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):     # for x in xs (xs.items(), enumerate(xs), ...): x is in xs
+            self._bound_from([node.target], {n.id for n in ast.walk(node.iter) if isinstance(n, ast.Name)}, local, use)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    self._bound_from([item.optional_vars], {n.id for n in ast.walk(item.context_expr)
+                                                            if isinstance(n, ast.Name)}, local, use)
         for child in ast.iter_child_nodes(node):
             self.visit(child, local, use)
 
     def _definition(self, node, local: frozenset, use: Use) -> None:
         """A function or class: its name is bound; decorators, defaults and bases are read here; its
-        body is summed up in a Use of its own (a class body runs at once: it counts here too)."""
+        body is summed up in a Use of its own (a class body runs at once: it counts here too).  The
+        names of a class body are not its methods' (Python's scopes)."""
         if node.name not in local:
             use.binds.add(node.name)
         outside = [*node.decorator_list]
@@ -229,12 +302,20 @@ class _Reader:
         for part in outside:
             self.visit(part, local, use)
         inner = local | _local_names(node)
-        body = Use() if not local else use       # a function in a function: part of the outer one's body
-        for stmt in node.body:
-            self.visit(stmt, inner, body)
+        body = Use() if self.depth == 0 else use   # a function in a function: part of the outer one's body
+        if body is not use:
+            body.local_sources = {}
+        self.depth += 1
+        try:
+            for stmt in node.body:
+                method = isinstance(node, ast.ClassDef) and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                self.visit(stmt, local if method else inner, body)
+        finally:
+            self.depth -= 1
         if body is not use:
             use.functions[node.name] = body
             if isinstance(node, ast.ClassDef):
+                use.classes.add(node.name)
                 use.merge(body)
 
 
@@ -260,84 +341,109 @@ class _Notebook:
     def __init__(self):
         self.carried: dict[str, set[str]] = {}   # name: the answers that influenced it
         self.same: dict[str, set[str]] = {}      # name: names that may be bound to the same object
+        self.holds: dict[str, set[str]] = {}     # name: the notebook's functions and classes it may hold
         self.origins: dict[str, str] = {}        # name: the module (or module's member) it was imported as
         self.functions: dict[str, Use] = {}
+        self.classes: set[str] = set()
+
+    def builtin(self, name: str, use: Use) -> bool:
+        return hasattr(builtins, name) and name not in self.carried and name not in use.binds
 
     def module(self, call: Call) -> str | None:
         """The dotted name of what a call calls, if it is a module's (``numpy.random.rand``)."""
-        if call.path is None or call.path[0] not in self.origins:
+        if call.path[0] not in self.origins:
             return None
         return ".".join([self.origins[call.path[0]], *call.path[1:]])
 
-    def draws_random(self, call: Call) -> bool:
+    def draws_random(self, call: Call, use: Use) -> bool:
         """Whether a call may draw from, or set, random state shared by later draws."""
         full = self.module(call)
         if full is not None:
             if _within(full, PURE_MODULES) or full.split(".")[-1] in OWN_GENERATORS:
                 return False
             return _within(full, ("numpy.random",)) if _within(full, ("numpy",)) else _within(full, RANDOM_MODULES)
-        if call.path is None:
-            return False
         root, rest = call.path[0], call.path[1:]
-        if (root in self.functions and not rest) or root not in self.carried:
+        if root == "<lambda>" or not rest and (root in self.functions or self.holds.get(root)
+                                               or self.builtin(root, use)):
             return False  # the notebook's own function (its body counts: see expanded), or a builtin
         return (rest[-1] if rest else "__call__") in MODEL_METHODS  # a model's fit, predict, build; a model called
 
-    def changed_by(self, call: Call) -> set[str]:
+    def changed_by(self, call: Call, use: Use) -> set[str]:
         """The names whose objects a call may change."""
-        out = {call.receiver} if call.receiver and call.receiver not in self.origins else set()
+        out = set(call.receivers) - set(self.origins)
+        for name in call.receivers:   # get().append(x): get may return a global it reads
+            for f in ({name} if name in self.functions else set()) | self.holds.get(name, set()):
+                out |= {n for n in self.functions[f].reads if n not in self.functions} if f in self.functions else set()
         full = self.module(call)
-        builtin = call.path is not None and len(call.path) == 1 and call.path[0] not in self.carried
-        if full is None and not builtin or call.out or self.draws_random(call) or \
-                (call.path is not None and call.path[-1] in MUTATORS):
+        builtin = len(call.path) == 1 and self.builtin(call.path[0], use)
+        if (full is None and not builtin) or call.out or self.draws_random(call, use) or call.path[-1] in MUTATORS:
             out |= call.passed
         return out
 
     def expanded(self, use: Use) -> Use:
-        """``use`` with the bodies of the notebook's functions it may call (read as a name) added."""
+        """``use`` with the bodies of the notebook's functions it may call added: those it reads by
+        name, and those the names it reads may hold (an alias, a callback, an object of a class)."""
         out = Use(set(use.reads), set(use.binds), set(use.fresh), set(use.changes), set(use.calls), set(use.aliases))
         seen: set[str] = set()
-        todo = [n for n in use.reads if n in self.functions]
+        todo = [f for n in use.reads for f in ({n} & set(self.functions)) | self.holds.get(n, set())]
         while todo:
             name = todo.pop()
-            if name not in seen:
+            if name not in seen and name in self.functions:
                 seen.add(name)
                 out.merge(self.functions[name])
-                todo += [n for n in self.functions[name].reads if n in self.functions]
+                todo += [f for n in self.functions[name].reads
+                         for f in ({n} & set(self.functions)) | self.holds.get(n, set())]
         return out
 
-    def step(self, raw: Use, own: set[str]) -> set[str]:
-        """Read one statement: the answers that influence it (``own``: the cell's, if it is an answer)."""
+    def step(self, raw: Use, influenced: set[str]) -> set[str]:
+        """Read one statement: the answers that influence it (``influenced``: those that influence the
+        cell up to it: its own answer, and what came before it in the cell, since it runs only if
+        that did not raise)."""
         use = self.expanded(raw)
         changes = set(use.changes)
         for call in use.calls:
-            changes |= self.changed_by(call)
-        if any(self.draws_random(call) for call in use.calls):
+            changes |= self.changed_by(call, use)
+        if any(self.draws_random(call, use) for call in use.calls):
             use.reads.add(RANDOM)
             changes.add(RANDOM)
         for name in use.fresh:                   # a new object: no longer the same as any other
             for other in self.same.pop(name, set()) - {name}:
                 self.same[other].discard(name)
-        for name, source in use.aliases:
+        for name, source in use.aliases:        # (a module or a function is never an object changed)
+            if {name, source} & (set(self.origins) | set(self.functions)):
+                continue
             group = self.same.get(name, {name}) | self.same.get(source, {source})
             for member in group:
                 self.same[member] = group
-        modules = set(self.origins) - use.fresh
+        modules = {n for n in self.origins if not self.carried.get(n)} - use.fresh  # what carries nothing
         bound = set(self.carried) | use.binds | {RANDOM}
-        changed = {m for n in changes - modules for m in self.same.get(n, {n}) if m in bound}
-        by = set(own).union(*(self.carried.get(n, set()) for n in (use.reads - modules) | changed))
+        changed = {m for n in changes - set(self.origins) for m in self.same.get(n, {n}) if m in bound}
+        reads = use.reads - modules
+        by = set(influenced).union(*(self.carried.get(n, set()) for n in reads | changed))
+        # what the names bound here may hold: a function named without being called (f = act, callbacks=[f]),
+        # or what a name held that is not called; an object of a class (its methods run later)
+        named = raw.reads - set(self.origins)
+        held = {f for n in named - raw.called for f in ({n} & set(self.functions)) | self.holds.get(n, set())}
+        held |= {f for n in named & raw.called for f in ({n} | self.holds.get(n, set())) if f in self.classes}
         for name in changed:
             self.carried[name] = self.carried.get(name, set()) | by
+            self.holds[name] = self.holds.get(name, set()) | held
         for name in use.binds - set(raw.imports):
-            self.carried[name] = (set() if name in use.fresh else self.carried.get(name, set())) | by
-            if name in use.fresh:
+            fresh = name in use.fresh
+            self.carried[name] = (set() if fresh else self.carried.get(name, set())) | by
+            self.holds[name] = (set() if fresh else self.holds.get(name, set())) | held
+            if fresh:
                 self.functions.pop(name, None)
             self.origins.pop(name, None)
-        for name, origin in raw.imports.items():
+        for name, origin in raw.imports.items():  # a module carries the influence of where it was imported
             self.origins[name] = origin
-            self.carried.pop(name, None)
+            self.carried[name] = set(by)
+            self.holds.pop(name, None)
             self.functions.pop(name, None)
-        self.functions.update(raw.functions)
+        for name, body in raw.functions.items():
+            self.functions[name] = body
+            self.holds[name] = {name}
+        self.classes = (self.classes - use.fresh) | raw.classes
         return by
 
 
@@ -361,7 +467,7 @@ def influence(nb: nbformat.NotebookNode, answers: dict[str, str] | None = None) 
             everything |= own | set(out)
         reached = own | everything
         for raw in statements or ():
-            reached |= state.step(raw, own | everything)
+            reached |= state.step(raw, reached)
         if m.get("grade"):
             for answer in reached:
                 out[answer].add(grade_id)

@@ -72,7 +72,8 @@ def test_bound_in_part_or_added_to_a_name_keeps_what_it_carried():
         ("", "", "if False:\n    total = 0"),
         ("", "", "try:\n    pass\nexcept Exception as total:\n    pass"),
         ("grade", "total_tests", "assert total == 2"),
-        ("", "", "fresh = A\nfresh = 0"),
+        ("", "", "fresh = A"),
+        ("", "", "fresh = 0"),
         ("grade", "fresh_tests", "assert fresh == 0"),
     )
     assert influence(nb)["a"] == {"total_tests"}
@@ -118,3 +119,83 @@ def test_a_cell_it_cannot_read_reaches_every_later_cell():
         ("grade", "d_tests", "check(2, 2)"),
     )
     assert influence(nb) == {"a": {"b_tests", "d_tests"}, "c": set()}
+
+
+def test_a_function_changing_a_global_through_a_local_name_changes_the_global():
+    nb = _notebook(
+        ("", "", "layers = [[0], [0]]\nparams = {'w': [0]}"),
+        ("solution", "step", "def step():\n    for layer in layers:\n        layer[0] = 1\n"
+                             "    w = params['w']\n    w += [1]"),
+        ("", "", "step()"),
+        ("grade", "layers_tests", "assert layers == [[1], [1]]"),
+        ("grade", "params_tests", "assert params['w'] == [0, 1]"),
+    )
+    assert influence(nb)["step"] == {"layers_tests", "params_tests"}
+
+
+def test_objects_held_in_containers_or_unpacked_are_the_same_objects():
+    nb = _notebook(
+        ("", "", "W = [0]\nparams = {'W': W}\npair = ([0], [0])\na, b = pair"),
+        ("solution", "step", "def step(p):\n    p['W'][0] += 1"),
+        ("", "", "step(params)\nb.append(1)"),
+        ("grade", "w_tests", "assert W == [1]"),
+        ("grade", "pair_tests", "assert pair[1] == [0, 1]"),
+    )
+    assert influence(nb)["step"] == {"w_tests", "pair_tests"}, "b.append runs only if step(params) did not raise"
+
+
+def test_a_statement_after_one_an_answer_influenced_is_influenced_too():
+    """If the answer's function raises, the rest of the cell does not run."""
+    nb = _notebook(
+        ("solution", "f", "def f():\n    return 1"),
+        ("", "", "y = f()\nZ = 5"),
+        ("grade", "z_tests", "assert Z == 5"),
+    )
+    assert influence(nb)["f"] == {"z_tests"}
+
+
+def test_functions_called_through_another_name_or_an_object_count_where_they_run():
+    nb = _notebook(
+        ("solution", "act", "def act(x):\n    return x * SCALE"),
+        ("", "", "f = act\nACTS = {'a': act}"),
+        ("solution", "scale", "SCALE = 2"),
+        ("grade", "alias_tests", "assert f(1) == 2"),
+        ("grade", "dict_tests", "assert ACTS['a'](1) == 2"),
+        ("solution", "net", "class Net:\n    def forward(self, x):\n        return x + OFFSET"),
+        ("", "", "net = Net()"),
+        ("solution", "offset", "OFFSET = 1"),
+        ("grade", "net_tests", "assert net.forward(1) == 2"),
+    )
+    reach = influence(nb)
+    assert reach["scale"] == {"alias_tests", "dict_tests"}
+    assert reach["offset"] == {"net_tests"}
+
+
+def test_a_name_an_answer_imports_carries_the_answer():
+    nb = _notebook(
+        ("", "", "import numpy as np"),
+        ("solution", "act", "from numpy import tanh as sigmoid"),
+        ("grade", "act_tests", "assert sigmoid(0) == 0.5"),
+        ("grade", "np_tests", "assert np.exp(0) == 1"),
+    )
+    assert influence(nb)["act"] == {"act_tests"}
+
+
+def test_a_model_fitted_through_a_local_name_draws_random_numbers():
+    nb = _notebook(
+        ("solution", "train", "def train(model):\n    model.fit([[0.0]], [[0.0]])"),
+        ("", "", "train(make())"),
+        ("grade", "draw_tests", "import numpy as np\nassert np.random.rand() < 1"),
+    )
+    assert influence(nb)["train"] == {"draw_tests"}
+
+
+def test_names_of_a_nested_scope_or_a_class_body_do_not_hide_a_global():
+    nb = _notebook(
+        ("solution", "w", "W = 1"),
+        ("", "", "class C:\n    W = 0\n    def g(self):\n        return W\n"
+                 "def h(xs):\n    _ = [W for W in xs]\n    return W"),
+        ("grade", "class_tests", "assert C().g() == 1"),
+        ("grade", "comprehension_tests", "assert h([5]) == 1"),
+    )
+    assert influence(nb)["w"] == {"class_tests", "comprehension_tests"}
