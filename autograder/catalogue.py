@@ -1,11 +1,12 @@
 """Autograde the catalogue of wrong answers of an assignment with nbgrader.
 
 A student's submission is the instructor's solution with a case's answer
-cells swapped in, filled into the generated student notebook.  The right answers (alternatives that must keep full marks) are packed: one
-student holds as many of them as answer different cells and call none of each
-other's functions (:func:`right_packs`), since a right answer leaves every
-later cell the same inputs the solution gives it.  A pack with full marks gives each of its
-answers full marks; a pack that loses points is graded again answer by
+cells swapped in, filled into the generated student notebook.  The right
+answers (alternatives that must keep full marks) are packed: one student holds
+as many of them as answer different cells and call none of each other's
+functions (:func:`right_packs`), since a right answer leaves every later cell
+the same inputs the solution gives it.  A pack with full marks gives each of
+its answers full marks; a pack that loses points is graded again answer by
 answer, so the report names the answer at fault.  Two more students come
 along: ``solution`` (the instructor's answers) and ``blank`` (the untouched
 student notebook).
@@ -16,16 +17,16 @@ as the pack hands it in (:func:`autograder.influence.influence`: the names each
 statement reads, binds or changes, followed from cell to cell, and the random
 state that Keras, torch and NumPy's global generator share), and one student
 holds wrong answers whose cells influence no test cell in common, so that each
-test cell is graded as it would be with one answer of the pack alone.  Each answer is judged on the test cells it
-influences.  A pack counts only if its grades are what its answers explain:
-every point it lost is in a test cell one of its answers influences, and each
-answer loses what the catalogue says it loses and shows its hint there.
-Otherwise its answers are graded again one by one, each a student of its own,
-as is every wrong answer that fits no pack.  The batch grader
-(:mod:`autograder.batch`: nbgrader's own ``autograde`` per student, in the
-sandbox, warm kernels and all) grades them all, exactly as it grades a class;
-the grades are read back from nbgrader's gradebook, and the hints from the
-autograded notebooks.
+test cell is graded as it would be with one answer of the pack alone.  Each
+answer is judged on the test cells it influences.  A pack counts only if its
+grades are what its answers explain: every point it lost is in a test cell one
+of its answers influences, and each answer loses what the catalogue says it
+loses and shows its hint there.  Otherwise its answers are graded again one by
+one, each a student of its own, as is every wrong answer that fits no pack.
+The batch grader (:mod:`autograder.batch`: nbgrader's own ``autograde`` per
+student, in the sandbox, warm kernels and all) grades them all, exactly as it
+grades a class; the grades are read back from nbgrader's gradebook, and the
+hints from the autograded notebooks.
 
 Usage (in the course root, or with ``--course-dir``)::
 
@@ -172,6 +173,11 @@ def _reach(case: Case, reach: dict[str, set[str]]) -> set[str]:
     return set().union(*(reach.get(cell, set()) for cell in case.answers))
 
 
+def _answers(pack: list[Case]) -> dict[str, str]:
+    """The answers of a pack's cases, together: what its student hands in."""
+    return {k: v for case in pack for k, v in case.answers.items()}
+
+
 def _apart(members: list[Case], reach: dict[str, set[str]]) -> bool:
     """Each answer loses points only where its cells reach, and no two reach a test cell in common."""
     seen: set[str] = set()
@@ -189,23 +195,24 @@ def wrong_packs(catalogue: list[Case], read: Reading) -> list[tuple[list[Case], 
     with all of them in (``read``: :func:`influence_of`) no two influence a test cell in common.  A
     wrong answer said to lose points in a test cell that its cells do not influence (the reading
     would then miss something) is packed with nothing."""
-    packs: list[tuple[list[Case], dict[str, set[str]]]] = []
+    packs: list[tuple[list[Case], dict[str, set[str]]]] = []   # those that may take more answers
+    single: list[tuple[list[Case], dict[str, set[str]]]] = []
     for case in (c for c in catalogue if c.kind == "wrong"):
         alone = read(case.answers)
-        home = None
-        if _apart([case], alone):
-            for i, (members, reach) in enumerate(packs):
-                if not _apart(members, reach) or any(case.answers.keys() & m.answers.keys() for m in members) \
-                        or _reach(case, alone) & set().union(*(_reach(m, reach) for m in members)):
-                    continue  # (a quick test first: apart as they are alone and as the pack is)
-                together = read({k: v for c in [*members, case] for k, v in c.answers.items()})
-                if _apart([*members, case], together):
-                    home = i
-                    packs[i] = ([*members, case], together)
-                    break
-        if home is None:
+        if not _apart([case], alone):
+            single.append(([case], alone))
+            continue
+        for i, (members, reach) in enumerate(packs):
+            if any(case.answers.keys() & m.answers.keys() or _reach(case, alone) & _reach(m, reach)
+                   for m in members):
+                continue  # (a quick test first: apart as they are alone and as the pack is)
+            together = read(_answers([*members, case]))
+            if _apart([*members, case], together):
+                packs[i] = ([*members, case], together)
+                break
+        else:
             packs.append(([case], alone))
-    return packs
+    return packs + single
 
 
 def _autograde(root: CourseRoot, assignment: str, workers: int, progress: bool,
@@ -236,9 +243,11 @@ def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = 
     root = CourseRoot.create(workdir / "course", [assignment], course_dir)
     root.generate(assignment)
     packs = {RIGHT_PACK.format(n): pack for n, pack in enumerate(right_packs(catalogue), 1)}
-    several = [p for p in wrong_packs(catalogue, influence_of(assignment, course_dir)) if len(p[0]) > 1]
-    wrong = {WRONG_PACK.format(n): members for n, (members, _) in enumerate(several, 1)}
-    reach = {WRONG_PACK.format(n): reach for n, (_, reach) in enumerate(several, 1)}  # what their cells influence
+    wrong: dict[str, list[Case]] = {}
+    reach: dict[str, dict[str, set[str]]] = {}  # what the cells of each pack of wrong answers influence
+    several = (p for p in wrong_packs(catalogue, influence_of(assignment, course_dir)) if len(p[0]) > 1)
+    for n, (members, influenced) in enumerate(several, 1):
+        wrong[WRONG_PACK.format(n)], reach[WRONG_PACK.format(n)] = members, influenced
     packs.update(wrong)
     packed = {c.student for p in wrong.values() for c in p}
     taken = {SOLUTION, BLANK, *packs} & {c.student for c in catalogue}
@@ -246,7 +255,7 @@ def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = 
         raise ValueError(f"catalogue cases of {assignment} take student ids the catalogue needs: {sorted(taken)}")
     students: dict[str, dict[str, str] | None] = {SOLUTION: {}, BLANK: None}
     students.update((c.student, c.answers) for c in catalogue if c.kind == "wrong" and c.student not in packed)
-    students.update((pid, {k: v for c in pack for k, v in c.answers.items()}) for pid, pack in packs.items())
+    students.update((pid, _answers(pack)) for pid, pack in packs.items())
     for sid, answers in students.items():
         root.submit(sid, assignment, root.student_notebooks(assignment, answers))
 

@@ -106,22 +106,24 @@ class Use:
 _SCOPES = (*_FUNCTIONS, ast.ClassDef, *_COMPREHENSIONS)
 
 
+def _outside(scope: ast.AST) -> list[ast.AST]:
+    """What a scope's definition evaluates in the scope around it: decorators, default values, bases,
+    a comprehension's first iterable."""
+    if isinstance(scope, _COMPREHENSIONS):
+        return [scope.generators[0].iter]
+    parts = list(getattr(scope, "decorator_list", []))
+    if isinstance(scope, ast.ClassDef):
+        return parts + [*scope.bases, *(k.value for k in scope.keywords)]
+    return parts + [*scope.args.defaults, *(d for d in scope.args.kw_defaults if d is not None)]
+
+
 def _own_nodes(body: list[ast.AST]):
     """The nodes of a scope's body, not those of the scopes nested in it (their names are theirs)."""
     todo = list(body)
     while todo:
         node = todo.pop()
         yield node
-        if isinstance(node, _SCOPES):   # its name, decorators, defaults and first iterable are this scope's
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                todo += [*getattr(node, "decorator_list", []), *node.args.defaults,
-                         *(d for d in node.args.kw_defaults if d is not None)]
-            elif isinstance(node, ast.ClassDef):
-                todo += [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]
-            else:
-                todo.append(node.generators[0].iter)
-        else:
-            todo += list(ast.iter_child_nodes(node))
+        todo += _outside(node) if isinstance(node, _SCOPES) else list(ast.iter_child_nodes(node))
 
 
 def _local_names(scope: ast.AST) -> set[str]:
@@ -224,13 +226,13 @@ class _Reader:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self._definition(node, local, use)
             return
+        if isinstance(node, (ast.Lambda, *_COMPREHENSIONS)):
+            for part in _outside(node):
+                self.visit(part, local, use)
         if isinstance(node, ast.Lambda):
-            for d in [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]:
-                self.visit(d, local, use)
             self.visit(node.body, local | _local_names(node), use)  # as it is defined: it may run at once
             return
         if isinstance(node, _COMPREHENSIONS):
-            self.visit(node.generators[0].iter, local, use)          # evaluated outside the comprehension
             inner = local | _local_names(node)
             for i, g in enumerate(node.generators):
                 if i:
@@ -294,12 +296,7 @@ class _Reader:
         names of a class body are not its methods' (Python's scopes)."""
         if node.name not in local:
             use.binds.add(node.name)
-        outside = [*node.decorator_list]
-        if isinstance(node, ast.ClassDef):
-            outside += [*node.bases, *(k.value for k in node.keywords)]
-        else:
-            outside += [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
-        for part in outside:
+        for part in _outside(node):
             self.visit(part, local, use)
         inner = local | _local_names(node)
         body = Use() if self.depth == 0 else use   # a function in a function: part of the outer one's body
@@ -346,6 +343,10 @@ class _Notebook:
         self.functions: dict[str, Use] = {}
         self.classes: set[str] = set()
 
+    def held(self, names) -> set[str]:
+        """The notebook's functions and classes these names may hold (a function's own name holds it)."""
+        return set().union(*(self.holds.get(n, set()) for n in names))
+
     def builtin(self, name: str, use: Use) -> bool:
         return hasattr(builtins, name) and name not in self.carried and name not in use.binds
 
@@ -363,8 +364,7 @@ class _Notebook:
                 return False
             return _within(full, ("numpy.random",)) if _within(full, ("numpy",)) else _within(full, RANDOM_MODULES)
         root, rest = call.path[0], call.path[1:]
-        if root == "<lambda>" or not rest and (root in self.functions or self.holds.get(root)
-                                               or self.builtin(root, use)):
+        if root == "<lambda>" or not rest and (self.held([root]) or self.builtin(root, use)):
             return False  # the notebook's own function (its body counts: see expanded), or a builtin
         return (rest[-1] if rest else "__call__") in MODEL_METHODS  # a model's fit, predict, build; a model called
 
@@ -372,8 +372,8 @@ class _Notebook:
         """The names whose objects a call may change."""
         out = set(call.receivers) - set(self.origins)
         for name in call.receivers:   # get().append(x): get may return a global it reads
-            for f in ({name} if name in self.functions else set()) | self.holds.get(name, set()):
-                out |= {n for n in self.functions[f].reads if n not in self.functions} if f in self.functions else set()
+            for f in self.held([name]) & set(self.functions):
+                out |= {n for n in self.functions[f].reads if n not in self.functions}
         full = self.module(call)
         builtin = len(call.path) == 1 and self.builtin(call.path[0], use)
         if (full is None and not builtin) or call.out or self.draws_random(call, use) or call.path[-1] in MUTATORS:
@@ -385,14 +385,13 @@ class _Notebook:
         name, and those the names it reads may hold (an alias, a callback, an object of a class)."""
         out = Use(set(use.reads), set(use.binds), set(use.fresh), set(use.changes), set(use.calls), set(use.aliases))
         seen: set[str] = set()
-        todo = [f for n in use.reads for f in ({n} & set(self.functions)) | self.holds.get(n, set())]
+        todo = list(self.held(use.reads))
         while todo:
             name = todo.pop()
             if name not in seen and name in self.functions:
                 seen.add(name)
                 out.merge(self.functions[name])
-                todo += [f for n in self.functions[name].reads
-                         for f in ({n} & set(self.functions)) | self.holds.get(n, set())]
+                todo += self.held(self.functions[name].reads)
         return out
 
     def step(self, raw: Use, influenced: set[str]) -> set[str]:
@@ -423,8 +422,7 @@ class _Notebook:
         # what the names bound here may hold: a function named without being called (f = act, callbacks=[f]),
         # or what a name held that is not called; an object of a class (its methods run later)
         named = raw.reads - set(self.origins)
-        held = {f for n in named - raw.called for f in ({n} & set(self.functions)) | self.holds.get(n, set())}
-        held |= {f for n in named & raw.called for f in ({n} | self.holds.get(n, set())) if f in self.classes}
+        held = self.held(named - raw.called) | (self.held(named & raw.called) & self.classes)
         for name in changed:
             self.carried[name] = self.carried.get(name, set()) | by
             self.holds[name] = self.holds.get(name, set()) | held
