@@ -1,6 +1,7 @@
 """``course.setup()``: one call at the top of every notebook."""
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import random
@@ -10,6 +11,7 @@ from importlib import metadata
 import numpy as np
 
 BACKEND = "torch"
+_seed = 0  # the seed of the last course.setup(): course.reseed() seeds with it again
 
 
 class BackendError(RuntimeError):
@@ -68,18 +70,16 @@ def setup(seed: int = 0, *, keras: bool = True, quiet: bool = False) -> None:
     Raises:
         BackendError: Keras was already imported with a backend other than torch.
     """
+    global _seed
     _select_backend()
-    random.seed(seed)
-    np.random.seed(seed)
+    _seed = seed
     if keras:
-        import keras as _keras  # noqa: F401  (import after the backend is set)
+        importlib.import_module("keras")  # after the backend is set; reseed() seeds it
 
-        _keras.utils.set_random_seed(seed)  # seeds random, numpy and torch too
         if os.environ.get("NBGRADER_EXECUTION"):
             # The autograder runs several students' kernels at once: one core each.
             sys.modules["torch"].set_num_threads(1)
-    elif "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)
+    reseed()
     _plot_defaults()
     if not quiet:
         parts = [
@@ -90,3 +90,16 @@ def setup(seed: int = 0, *, keras: bool = True, quiet: bool = False) -> None:
             f"seed {seed}",
         ]
         print(" | ".join(parts))
+
+
+def reseed() -> None:
+    """Seed every random generator again, with the seed of ``course.setup()``: Python's ``random``,
+    NumPy's global generator, and torch and Keras if they are imported.  What follows draws the same
+    numbers whatever ran before it.  The checks that build or train a model start with it, so that
+    their result does not depend on how often the cells above them ran."""
+    random.seed(_seed)
+    np.random.seed(_seed)
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(_seed)  # seeds random, numpy and torch too
+    elif "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(_seed)

@@ -22,6 +22,8 @@ def test_setup_seeds_python_and_numpy(capsys):
     a = (random.random(), np.random.rand())
     course.setup(seed=3, keras=False)
     assert (random.random(), np.random.rand()) == a
+    course.reseed()  # the seed of course.setup() again, after other draws
+    assert (random.random(), np.random.rand()) == a
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("Python ") and "NumPy" in line and "Keras" in line and "torch" in line
     assert "seed 3" in line
@@ -35,6 +37,9 @@ def test_setup_with_keras_selects_torch_and_seeds_it():
         "a = torch.rand(3).tolist(); b = keras.random.uniform((2,), seed=None)\n"
         "course.setup(seed=1, quiet=True)\n"
         "assert torch.rand(3).tolist() == a\n"
+        "keras.Sequential([keras.Input((2,)), keras.layers.Dense(4)])  # draws its weights\n"
+        "course.reseed()  # seed 1 again\n"
+        "assert torch.rand(3).tolist() == a and keras.random.uniform((2,), seed=None).tolist() == b.tolist()\n"
         "print(keras.backend.backend())"
     )
     assert proc.returncode == 0, proc.stderr
