@@ -33,7 +33,8 @@ What a statement does with names (:class:`Use`, read once per distinct piece of 
   distributions: a layer made, a model built, fitted or called, also through a local name or an
   unknown callable; the course's helpers other than feedback, plots and data) reads and changes
   one stand-in name, :data:`RANDOM`, so an answer that draws more or fewer numbers influences
-  whatever draws next.
+  whatever draws next, up to a statement that seeds all of it again (``course.reseed()``,
+  ``keras.utils.set_random_seed``: :data:`SEEDS`), which binds it afresh.
 
 A cell that cannot be read (not Python, an IPython magic) is influenced by every answer before it
 and influences every cell after it.  What this does not follow: a function that returns one of its
@@ -56,6 +57,8 @@ from autograder import cells
 RANDOM = "<global random state>"
 # calls into these may draw from (or set) random state that every later draw shares
 RANDOM_MODULES = ("random", "numpy.random", "keras", "torch", "tensorflow", "jax", "sklearn", "scipy.stats", "course")
+# calls that seed all of that state again (Python's, NumPy's global generator, torch, Keras)
+SEEDS = {"keras.utils.set_random_seed", "course.reseed"}
 # ... except these: generators of one's own, and the course's helpers that draw nothing
 OWN_GENERATORS = {"default_rng", "Generator", "RandomState", "SeedSequence", "BitGenerator", "PCG64", "PCG64DXSM",
                   "Philox", "SFC64", "MT19937"}
@@ -402,9 +405,13 @@ class _Notebook:
         changes = set(use.changes)
         for call in use.calls:
             changes |= self.changed_by(call, use)
-        if any(self.draws_random(call, use) for call in use.calls):
+        seeds = {call for call in use.calls if self.module(call) in SEEDS}
+        if any(self.draws_random(call, use) for call in use.calls - seeds):
             use.reads.add(RANDOM)
             changes.add(RANDOM)
+        if seeds:  # all of the shared state seeded again: it carries what this statement carries, no more
+            use.binds.add(RANDOM)
+            use.fresh.add(RANDOM)
         for name in use.fresh:                   # a new object: no longer the same as any other
             for other in self.same.pop(name, set()) - {name}:
                 self.same[other].discard(name)

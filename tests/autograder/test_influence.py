@@ -110,6 +110,30 @@ def test_drawing_from_shared_random_state_ties_answers_to_later_draws():
     assert RANDOM not in reach
 
 
+def test_seeding_all_the_shared_random_state_again_cuts_the_tie():
+    """After course.reseed() (or keras.utils.set_random_seed) a draw is the same whatever was drawn
+    before; a statement that seeds and also draws is read as drawing first."""
+    nb = _notebook(
+        ("", "", "import keras\nimport course\nfrom keras.utils import set_random_seed"),
+        ("solution", "build", "def build():\n    return keras.Sequential([keras.layers.Dense(2)])"),
+        ("grade", "build_tests", "course.reseed()\nassert len(build().layers) == 1"),
+        ("solution", "other", "def other():\n    return keras.Sequential([keras.layers.Dense(3)])"),
+        ("grade", "other_tests", "course.reseed()\nassert len(other().layers) == 1"),
+        ("grade", "seeded_tests", "set_random_seed(0)\nmodel = keras.Sequential([keras.layers.Dense(1)])"),
+        ("grade", "both_tests", "pair = (other(), course.reseed())"),
+        ("grade", "after_tests", "model = keras.Sequential([keras.layers.Dense(1)])"),
+    )
+    reach = influence(nb)
+    assert reach["build"] == {"build_tests"}, "the next test cell seeds again before it draws"
+    assert reach["other"] == {"other_tests", "both_tests", "after_tests"}
+    # without the two course.reseed() at the start of the cells, build's draws reach other's test cell, up to the
+    # cell that seeds with keras.utils.set_random_seed
+    unseeded = nb.copy()
+    unseeded.cells = [nbformat.v4.new_code_cell(c.source.replace("course.reseed()\n", ""), metadata=c.metadata)
+                      for c in nb.cells]
+    assert influence(unseeded)["build"] == {"build_tests", "other_tests"}
+
+
 def test_a_cell_it_cannot_read_reaches_every_later_cell():
     nb = _notebook(
         ("solution", "a", "def a():\n    return 1"),
