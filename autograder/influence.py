@@ -25,9 +25,12 @@ What a statement does with names (:class:`Use`, read once per distinct piece of 
   called (``x.append(...)``), a name passed (also in a list, tuple or dict) to a function of the
   notebook, to a method, to anything else that is not a module's function (NumPy's, the
   builtins: these do not change what they are given, unless they are known to: ``shuffle``,
-  ``next``, ``out=``...).  The object changes, and with it every name that may be bound to the
-  same object: ``ys = xs``, ``w = params["w"]``, ``{"W": W}``, ``a, b = pair``, ``for layer in
-  layers``, also through a function's local names;
+  ``next``, ``out=``...).  Known not to change anything: an array's ``min``, ``mean``, ``reshape``...
+  (:data:`READ_ONLY_METHODS`); a model's ``fit``, ``predict``... (:data:`DATA_METHODS`) changes
+  the model and its callbacks, not its data.  A class statement runs its body, not its methods.
+  The object changes, and with it every name that may be bound to the same object: ``ys = xs``,
+  ``w = params["w"]``, ``{"W": W}``, ``a, b = pair``, ``for layer in layers``, also through a
+  function's local names;
 * **global random state**: a call that may draw random numbers from a generator that every later
   draw shares (NumPy's global one, Python's ``random``, Keras, torch, scikit-learn, SciPy's
   distributions: a layer made, a model built, fitted or called, also through a local name or an
@@ -70,6 +73,14 @@ MODEL_METHODS = {"fit", "train_on_batch", "predict", "predict_on_batch", "evalua
 # functions of modules and builtins that change what they are given
 MUTATORS = {"shuffle", "fill", "fill_diagonal", "copyto", "put", "place", "putmask", "at", "sort", "next", "setattr",
             "delattr", "exec", "eval", "vars", "update"}
+# methods that return a new object and change neither the object nor what they are given (NumPy's arrays)
+READ_ONLY_METHODS = {"min", "max", "mean", "std", "var", "sum", "prod", "argmin", "argmax", "ravel", "flatten",
+                     "reshape", "astype", "copy", "tolist", "item", "any", "all", "round", "cumsum", "transpose",
+                     "nonzero"}
+# a model's methods that read the data they are given (Keras', the course's MLP's): the model changes; of what
+# it is given, only the callbacks do
+DATA_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "predict_on_batch", "test_on_batch", "train_epoch",
+                "predict_proba"}
 UNKNOWN = ""  # the root of a call path whose object is not a global name: a local, a call's result, an item
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -81,6 +92,7 @@ class Call:
     receivers: frozenset[str]      # the global names x.f(...) may change (x, or the globals a local x came from)
     passed: frozenset[str]         # the global names given to it (also in lists, tuples, dicts)
     out: bool                      # it has an out= argument
+    callbacks: frozenset[str] = frozenset()  # the global names given as callbacks= (a Keras fit changes them)
 
 
 @dataclass
@@ -166,6 +178,11 @@ def _references(node: ast.AST) -> set[str]:
         return set().union(*(_references(v) for v in node.values))
     name = _reference(node)
     return {name} if name else set()
+
+
+def _references_within(node: ast.AST) -> set[str]:
+    """The names an expression refers to anywhere in it: ``[progress(n), keep]`` -> n, keep, progress."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _dotted(node: ast.AST) -> tuple[str, ...] | None:
@@ -274,8 +291,10 @@ class _Reader:
                 path = ("<lambda>",)  # its body is read where it stands
             elif path is None or path[0] in local:
                 path = (UNKNOWN, node.func.attr) if isinstance(node.func, ast.Attribute) else (UNKNOWN,)
+            callbacks = [k.value for k in node.keywords if k.arg == "callbacks"]
             use.calls.add(Call(path, frozenset(self._globals([receiver], local, use)), frozenset(passed),
-                               any(k.arg == "out" for k in node.keywords)))
+                               any(k.arg == "out" for k in node.keywords),
+                               frozenset(self._globals(set().union(*map(_references_within, callbacks)), local, use))))
             if isinstance(node.func, ast.Name) and node.func.id not in local:
                 use.called.add(node.func.id)
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
@@ -295,8 +314,8 @@ class _Reader:
 
     def _definition(self, node, local: frozenset, use: Use) -> None:
         """A function or class: its name is bound; decorators, defaults and bases are read here; its
-        body is summed up in a Use of its own (a class body runs at once: it counts here too).  The
-        names of a class body are not its methods' (Python's scopes)."""
+        body is summed up in a Use of its own (a class body, but for its methods, runs at once: it counts
+        here too).  The names of a class body are not its methods' (Python's scopes)."""
         if node.name not in local:
             use.binds.add(node.name)
         for part in _outside(node):
@@ -305,18 +324,22 @@ class _Reader:
         body = Use() if self.depth == 0 else use   # a function in a function: part of the outer one's body
         if body is not use:
             body.local_sources = {}
+        # what a class statement runs at once: its body, not its methods
+        at_once = Use() if isinstance(node, ast.ClassDef) and body is not use else None
         self.depth += 1
         try:
             for stmt in node.body:
                 method = isinstance(node, ast.ClassDef) and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
                 self.visit(stmt, local if method else inner, body)
+                if at_once is not None and not method:
+                    self.visit(stmt, inner, at_once)
         finally:
             self.depth -= 1
         if body is not use:
             use.functions[node.name] = body
-            if isinstance(node, ast.ClassDef):
+            if at_once is not None:
                 use.classes.add(node.name)
-                use.merge(body)
+                use.merge(at_once)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -373,13 +396,18 @@ class _Notebook:
 
     def changed_by(self, call: Call, use: Use) -> set[str]:
         """The names whose objects a call may change."""
+        method = call.path[-1] if len(call.path) > 1 and self.module(call) is None else None
+        if method in READ_ONLY_METHODS and not call.out and not self.held(call.receivers):
+            return set()
         out = set(call.receivers) - set(self.origins)
         for name in call.receivers:   # get().append(x): get may return a global it reads
             for f in self.held([name]) & set(self.functions):
                 out |= {n for n in self.functions[f].reads if n not in self.functions}
         full = self.module(call)
         builtin = len(call.path) == 1 and self.builtin(call.path[0], use)
-        if (full is None and not builtin) or call.out or self.draws_random(call, use) or call.path[-1] in MUTATORS:
+        if method in DATA_METHODS and not call.out:
+            out |= call.callbacks
+        elif (full is None and not builtin) or call.out or self.draws_random(call, use) or call.path[-1] in MUTATORS:
             out |= call.passed
         return out
 

@@ -110,6 +110,7 @@ def test_drawing_from_shared_random_state_ties_answers_to_later_draws():
     assert RANDOM not in reach
 
 
+
 def test_seeding_all_the_shared_random_state_again_cuts_the_tie():
     """After course.reseed() (or keras.utils.set_random_seed) a draw is the same whatever was drawn
     before; a statement that seeds and also draws is read as drawing first."""
@@ -133,6 +134,27 @@ def test_seeding_all_the_shared_random_state_again_cuts_the_tie():
                       for c in nb.cells]
     assert influence(unseeded)["build"] == {"build_tests", "other_tests"}
 
+
+def test_what_reads_its_arguments_only_changes_nothing_it_is_given():
+    """A NumPy array's min or mean changes nothing; a model's fit or predict changes the model and the
+    callbacks it is given, not the data; a class defined does not run its methods."""
+    nb = _notebook(
+        ("", "", "import numpy as np\nimport keras"),
+        ("solution", "scale", "X = np.ones((4, 2)) * 2"),
+        ("grade", "scale_tests", "assert X.min() == 2"),
+        ("solution", "build", "def build():\n    return keras.Sequential([keras.layers.Dense(1)])"),
+        ("", "", "model = build()\nkeep = keras.callbacks.History()\nlow = X.min()\n"
+                 "model.fit(X, X[:, :1], callbacks=[keep])"),
+        ("solution", "net", "class Net(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
+                            "        self.out = keras.layers.Dense(1)"),
+        ("grade", "data_tests", "assert X.shape == (4, 2)"),
+        ("grade", "keep_tests", "assert keep.history"),
+        ("grade", "net_tests", "keras.utils.set_random_seed(0)\nassert Net().out.units == 1"),
+    )
+    reach = influence(nb)
+    assert reach["build"] == {"keep_tests"}, "fitting changed the callback, not X"
+    assert reach["scale"] == {"scale_tests", "data_tests", "keep_tests"}
+    assert reach["net"] == {"net_tests"}, "the class's methods drew nothing when it was defined"
 
 def test_a_cell_it_cannot_read_reaches_every_later_cell():
     nb = _notebook(
