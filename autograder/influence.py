@@ -27,24 +27,27 @@ What a statement does with names (:class:`Use`, read once per distinct piece of 
   builtins: these do not change what they are given, unless they are known to: ``shuffle``,
   ``next``, ``out=``...).  Known not to change anything: an array's ``min``, ``mean``, ``reshape``...
   (:data:`READ_ONLY_METHODS`); a model's ``fit``, ``predict``... (:data:`DATA_METHODS`) changes
-  the model and its callbacks, not its data.  A class statement runs its body, not its methods.
-  The object changes, and with it every name that may be bound to the same object: ``ys = xs``,
-  ``w = params["w"]``, ``{"W": W}``, ``a, b = pair``, ``for layer in layers``, also through a
-  function's local names;
+  the model and all it is given but its data (unless a class of the notebook has a method of that
+  name, or the data is an object of one).  A class statement runs its body and its methods'
+  decorators and defaults, not their bodies (unless the body calls one).  The object changes, and
+  with it every name that may be bound to the same object: ``ys = xs``, ``w = params["w"]``,
+  ``{"W": W}``, ``a, b = pair``, ``for layer in layers``, also through a function's local names;
 * **global random state**: a call that may draw random numbers from a generator that every later
   draw shares (NumPy's global one, Python's ``random``, Keras, torch, scikit-learn, SciPy's
   distributions: a layer made, a model built, fitted or called, also through a local name or an
   unknown callable; the course's helpers other than feedback, plots and data) reads and changes
   one stand-in name, :data:`RANDOM`, so an answer that draws more or fewer numbers influences
-  whatever draws next, up to a statement that seeds all of it again (``course.reseed()``,
+  whatever draws next, up to a statement that is only a call seeding all of it again
+  (``course.reseed()``, with the seed an answer may have given ``course.setup()``;
   ``keras.utils.set_random_seed``: :data:`SEEDS`), which binds it afresh.
 
 A cell that cannot be read (not Python, an IPython magic) is influenced by every answer before it
 and influences every cell after it.  What this does not follow: a function that returns one of its
 arguments (``y = f(x)`` is a new object), a module's settings that a cell changes (``np.seterr``,
-``plt.rcParams``), ``globals()``, files a cell writes and another reads.  The catalogue does not
-take the reading on trust: a pack whose grades its answers do not explain is graded again answer
-by answer.
+``plt.rcParams``, Keras' ``keras.config`` settings, which a reseed does not reset), ``globals()``,
+files a cell writes and another reads, a generator or iterator a model's ``fit`` consumes, a view
+of an array (``reshape``) changed.  The catalogue does not take the reading on trust: a pack
+whose grades its answers do not explain is graded again answer by answer.
 """
 from __future__ import annotations
 
@@ -60,8 +63,10 @@ from autograder import cells
 RANDOM = "<global random state>"
 # calls into these may draw from (or set) random state that every later draw shares
 RANDOM_MODULES = ("random", "numpy.random", "keras", "torch", "tensorflow", "jax", "sklearn", "scipy.stats", "course")
-# calls that seed all of that state again (Python's, NumPy's global generator, torch, Keras)
+# calls that seed all of that state again (Python's, NumPy's global generator, torch, Keras), when a statement
+# of their own (``course.reseed()``: with the seed course.setup() was given, which COURSE_SEED stands for)
 SEEDS = {"keras.utils.set_random_seed", "course.reseed"}
+COURSE_SEED = "<the seed of course.setup()>"
 # ... except these: generators of one's own, and the course's helpers that draw nothing
 OWN_GENERATORS = {"default_rng", "Generator", "RandomState", "SeedSequence", "BitGenerator", "PCG64", "PCG64DXSM",
                   "Philox", "SFC64", "MT19937"}
@@ -73,14 +78,17 @@ MODEL_METHODS = {"fit", "train_on_batch", "predict", "predict_on_batch", "evalua
 # functions of modules and builtins that change what they are given
 MUTATORS = {"shuffle", "fill", "fill_diagonal", "copyto", "put", "place", "putmask", "at", "sort", "next", "setattr",
             "delattr", "exec", "eval", "vars", "update"}
-# methods that return a new object and change neither the object nor what they are given (NumPy's arrays)
+# NumPy's array methods that change neither the array nor what they are given (some return a view of the array:
+# changes through it are not followed, as for any result of a function); unless a class of the notebook has one
 READ_ONLY_METHODS = {"min", "max", "mean", "std", "var", "sum", "prod", "argmin", "argmax", "ravel", "flatten",
                      "reshape", "astype", "copy", "tolist", "item", "any", "all", "round", "cumsum", "transpose",
                      "nonzero"}
-# a model's methods that read the data they are given (Keras', the course's MLP's): the model changes; of what
-# it is given, only the callbacks do
+# a model's methods that read the data they are given (Keras', the course's MLP's): the model changes, and all it
+# is given but the data (the first two arguments, x, y, validation_data, sample_weight), unless a class of the
+# notebook has one
 DATA_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "predict_on_batch", "test_on_batch", "train_epoch",
                 "predict_proba"}
+DATA_KEYWORDS = {"x", "y", "validation_data", "sample_weight"}
 UNKNOWN = ""  # the root of a call path whose object is not a global name: a local, a call's result, an item
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -92,7 +100,7 @@ class Call:
     receivers: frozenset[str]      # the global names x.f(...) may change (x, or the globals a local x came from)
     passed: frozenset[str]         # the global names given to it (also in lists, tuples, dicts)
     out: bool                      # it has an out= argument
-    callbacks: frozenset[str] = frozenset()  # the global names given as callbacks= (a Keras fit changes them)
+    data: frozenset[str] = frozenset()       # the global names given as its first two arguments, x=, y=, ...
 
 
 @dataclass
@@ -109,6 +117,8 @@ class Use:
     local_sources: dict[str, set[str]] = field(default_factory=dict)  # in a body: local -> globals it came from
     called: set[str] = field(default_factory=set)       # names it calls (f of f(...)): what they hold is not passed on
     classes: set[str] = field(default_factory=set)      # which of its functions are classes
+    methods: set[str] = field(default_factory=set)      # names of the methods its classes define
+    seed: Call | None = None                            # the call a statement is, if it is only a call
 
     def merge(self, other: Use) -> None:
         self.reads |= other.reads
@@ -180,11 +190,6 @@ def _references(node: ast.AST) -> set[str]:
     return {name} if name else set()
 
 
-def _references_within(node: ast.AST) -> set[str]:
-    """The names an expression refers to anywhere in it: ``[progress(n), keep]`` -> n, keep, progress."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
 def _dotted(node: ast.AST) -> tuple[str, ...] | None:
     """("np", "random", "rand") of ``np.random.rand``; None if it is not names and attributes."""
     parts = []
@@ -215,6 +220,8 @@ class _Reader:
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             use.fresh.add(stmt.name)
         self.visit(stmt, frozenset(), use)
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and _dotted(stmt.value.func):
+            use.seed = next(c for c in use.calls if c.path == _dotted(stmt.value.func))
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Lambda):  # f = lambda ...: a function too
             body = Use()
             self.visit(stmt.value.body, frozenset(_local_names(stmt.value)), body)
@@ -291,10 +298,10 @@ class _Reader:
                 path = ("<lambda>",)  # its body is read where it stands
             elif path is None or path[0] in local:
                 path = (UNKNOWN, node.func.attr) if isinstance(node.func, ast.Attribute) else (UNKNOWN,)
-            callbacks = [k.value for k in node.keywords if k.arg == "callbacks"]
+            data = [*node.args[:2], *(k.value for k in node.keywords if k.arg in DATA_KEYWORDS)]
             use.calls.add(Call(path, frozenset(self._globals([receiver], local, use)), frozenset(passed),
                                any(k.arg == "out" for k in node.keywords),
-                               frozenset(self._globals(set().union(*map(_references_within, callbacks)), local, use))))
+                               frozenset(self._globals(set().union(*(_references(x) for x in data)), local, use))))
             if isinstance(node.func, ast.Name) and node.func.id not in local:
                 use.called.add(node.func.id)
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
@@ -324,22 +331,29 @@ class _Reader:
         body = Use() if self.depth == 0 else use   # a function in a function: part of the outer one's body
         if body is not use:
             body.local_sources = {}
-        # what a class statement runs at once: its body, not its methods
+        # what a class statement runs at once: its body but its methods' bodies (their decorators and defaults
+        # too); all of it if the body calls one of its own functions
         at_once = Use() if isinstance(node, ast.ClassDef) and body is not use else None
+        own = {stmt.name for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}
         self.depth += 1
         try:
             for stmt in node.body:
-                method = isinstance(node, ast.ClassDef) and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                method = isinstance(node, ast.ClassDef) and stmt.name in own if hasattr(stmt, "name") else False
                 self.visit(stmt, local if method else inner, body)
-                if at_once is not None and not method:
-                    self.visit(stmt, inner, at_once)
+                if at_once is not None:
+                    for part in (_outside(stmt) if method else [stmt]):
+                        self.visit(part, inner, at_once)
         finally:
             self.depth -= 1
         if body is not use:
             use.functions[node.name] = body
             if at_once is not None:
                 use.classes.add(node.name)
-                use.merge(at_once)
+                use.methods |= own | body.methods
+                calls_own = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in own
+                                for stmt in node.body if not (hasattr(stmt, "name") and stmt.name in own)
+                                for n in ast.walk(stmt))
+                use.merge(body if calls_own else at_once)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -368,6 +382,7 @@ class _Notebook:
         self.origins: dict[str, str] = {}        # name: the module (or module's member) it was imported as
         self.functions: dict[str, Use] = {}
         self.classes: set[str] = set()
+        self.methods: set[str] = set()           # names of methods the notebook's classes define
 
     def held(self, names) -> set[str]:
         """The notebook's functions and classes these names may hold (a function's own name holds it)."""
@@ -397,6 +412,8 @@ class _Notebook:
     def changed_by(self, call: Call, use: Use) -> set[str]:
         """The names whose objects a call may change."""
         method = call.path[-1] if len(call.path) > 1 and self.module(call) is None else None
+        if method in self.methods:   # a method of the notebook's classes: nothing known of it
+            method = None
         if method in READ_ONLY_METHODS and not call.out and not self.held(call.receivers):
             return set()
         out = set(call.receivers) - set(self.origins)
@@ -405,8 +422,8 @@ class _Notebook:
                 out |= {n for n in self.functions[f].reads if n not in self.functions}
         full = self.module(call)
         builtin = len(call.path) == 1 and self.builtin(call.path[0], use)
-        if method in DATA_METHODS and not call.out:
-            out |= call.callbacks
+        if method in DATA_METHODS and not call.out:   # (data that is an object of the notebook's classes may change)
+            out |= call.passed - {name for name in call.data if not self.held([name])}
         elif (full is None and not builtin) or call.out or self.draws_random(call, use) or call.path[-1] in MUTATORS:
             out |= call.passed
         return out
@@ -433,13 +450,17 @@ class _Notebook:
         changes = set(use.changes)
         for call in use.calls:
             changes |= self.changed_by(call, use)
-        seeds = {call for call in use.calls if self.module(call) in SEEDS}
+        seeds = {raw.seed} if raw.seed is not None and self.module(raw.seed) in SEEDS else set()
         if any(self.draws_random(call, use) for call in use.calls - seeds):
             use.reads.add(RANDOM)
             changes.add(RANDOM)
+        if any(self.module(call) == "course.setup" for call in use.calls):
+            changes.add(COURSE_SEED)
         if seeds:  # all of the shared state seeded again: it carries what this statement carries, no more
             use.binds.add(RANDOM)
             use.fresh.add(RANDOM)
+            if self.module(raw.seed) == "course.reseed":
+                use.reads.add(COURSE_SEED)
         for name in use.fresh:                   # a new object: no longer the same as any other
             for other in self.same.pop(name, set()) - {name}:
                 self.same[other].discard(name)
@@ -450,7 +471,7 @@ class _Notebook:
             for member in group:
                 self.same[member] = group
         modules = {n for n in self.origins if not self.carried.get(n)} - use.fresh  # what carries nothing
-        bound = set(self.carried) | use.binds | {RANDOM}
+        bound = set(self.carried) | use.binds | {RANDOM, COURSE_SEED}
         changed = {m for n in changes - set(self.origins) for m in self.same.get(n, {n}) if m in bound}
         reads = use.reads - modules
         by = set(influenced).union(*(self.carried.get(n, set()) for n in reads | changed))
@@ -477,6 +498,7 @@ class _Notebook:
             self.functions[name] = body
             self.holds[name] = {name}
         self.classes = (self.classes - use.fresh) | raw.classes
+        self.methods |= raw.methods
         return by
 
 

@@ -156,6 +156,35 @@ def test_what_reads_its_arguments_only_changes_nothing_it_is_given():
     assert reach["scale"] == {"scale_tests", "data_tests", "keep_tests"}
     assert reach["net"] == {"net_tests"}, "the class's methods drew nothing when it was defined"
 
+
+def test_what_a_model_method_a_class_statement_or_a_seed_still_touches():
+    """A model's method changes what it is given but the data (a generator passed as rng=, callbacks in
+    **options) and a notebook class's fit anything; a class statement runs its methods' defaults;
+    course.setup() in an answer sets the seed of later reseeds; a seed under an if may not run."""
+    nb = _notebook(
+        ("", "", "import numpy as np\nimport keras\nimport course\n"
+                 "rng = np.random.default_rng(0)\nX = np.ones((4, 2))"),
+        ("solution", "epochs", "EPOCHS = 3"),
+        ("", "", "net = keras.Sequential([keras.layers.Dense(1)])\nkeep = keras.callbacks.History()\n"
+                 "net.fit(X, X, **{'epochs': EPOCHS, 'callbacks': [keep]})\nnet.train_epoch(X, X, 0.5, 2, rng)"),
+        ("grade", "rng_tests", "assert rng.integers(10) >= 0"),
+        ("grade", "keep_tests", "assert keep.history"),
+        ("solution", "scaler", "class Scaler:\n    def fit(self, A):\n        A -= A.mean(0)\n"
+                               "    def noise(self, z=np.random.normal()):\n        return z"),
+        ("", "", "Scaler().fit(X)"),
+        ("grade", "data_tests", "assert X.sum() >= 0"),
+        ("grade", "draw_tests", "assert np.random.normal() < 10"),
+        ("solution", "seed", "course.setup(seed=1)"),
+        ("grade", "reseed_tests", "course.reseed()\nassert np.random.normal() < 10"),
+        ("solution", "late", "np.random.normal()"),
+        ("grade", "if_tests", "if EPOCHS > 5:\n    course.reseed()\nassert np.random.normal() < 10"),
+    )
+    reach = influence(nb)
+    assert {"rng_tests", "keep_tests"} <= reach["epochs"], "the generator and the callbacks changed in the fit cell"
+    assert {"data_tests", "draw_tests"} <= reach["scaler"], "its fit changed X; its method's default drew"
+    assert "reseed_tests" in reach["seed"], "course.reseed() seeds with the seed course.setup() was given"
+    assert "if_tests" in reach["late"], "the reseed under the if may not run"
+
 def test_a_cell_it_cannot_read_reaches_every_later_cell():
     nb = _notebook(
         ("solution", "a", "def a():\n    return 1"),
