@@ -63,14 +63,14 @@ from autograder import cells
 RANDOM = "<global random state>"
 # calls into these may draw from (or set) random state that every later draw shares
 RANDOM_MODULES = ("random", "numpy.random", "keras", "torch", "tensorflow", "jax", "sklearn", "scipy.stats", "course")
-# calls that seed all of that state again (Python's, NumPy's global generator, torch, Keras), when a statement
-# of their own (``course.reseed()``: with the seed course.setup() was given, which COURSE_SEED stands for)
-SEEDS = {"keras.utils.set_random_seed", "course.reseed"}
-COURSE_SEED = "<the seed of course.setup()>"
 # ... except these: generators of one's own, and the course's helpers that draw nothing
 OWN_GENERATORS = {"default_rng", "Generator", "RandomState", "SeedSequence", "BitGenerator", "PCG64", "PCG64DXSM",
                   "Philox", "SFC64", "MT19937"}
 PURE_MODULES = ("course.feedback", "course.plots", "course.data")
+# calls that seed all of that state again (Python's, NumPy's global generator, torch, Keras), when a statement
+# of their own (``course.reseed()``: with the seed course.setup() was given, which COURSE_SEED stands for)
+SEEDS = {"keras.utils.set_random_seed", "course.reseed"}
+COURSE_SEED = "<the seed of course.setup()>"
 # methods that build, fit or run a Keras model (building one draws its initial weights)
 # (and a pandas or SciPy sample drawn)
 MODEL_METHODS = {"fit", "train_on_batch", "predict", "predict_on_batch", "evaluate", "test_on_batch", "build",
@@ -118,7 +118,7 @@ class Use:
     called: set[str] = field(default_factory=set)       # names it calls (f of f(...)): what they hold is not passed on
     classes: set[str] = field(default_factory=set)      # which of its functions are classes
     methods: set[str] = field(default_factory=set)      # names of the methods its classes define
-    seed: Call | None = None                            # the call a statement is, if it is only a call
+    only_call: Call | None = None                       # the call a statement is, if it is only a call
 
     def merge(self, other: Use) -> None:
         self.reads |= other.reads
@@ -221,7 +221,7 @@ class _Reader:
             use.fresh.add(stmt.name)
         self.visit(stmt, frozenset(), use)
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and _dotted(stmt.value.func):
-            use.seed = next(c for c in use.calls if c.path == _dotted(stmt.value.func))
+            use.only_call = next(c for c in use.calls if c.path == _dotted(stmt.value.func))
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Lambda):  # f = lambda ...: a function too
             body = Use()
             self.visit(stmt.value.body, frozenset(_local_names(stmt.value)), body)
@@ -334,11 +334,12 @@ class _Reader:
         # what a class statement runs at once: its body but its methods' bodies (their decorators and defaults
         # too); all of it if the body calls one of its own functions
         at_once = Use() if isinstance(node, ast.ClassDef) and body is not use else None
-        own = {stmt.name for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        own = {stmt.name for stmt in node.body if isinstance(node, ast.ClassDef)
+               and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}   # its methods, if a class
         self.depth += 1
         try:
             for stmt in node.body:
-                method = isinstance(node, ast.ClassDef) and stmt.name in own if hasattr(stmt, "name") else False
+                method = getattr(stmt, "name", None) in own
                 self.visit(stmt, local if method else inner, body)
                 if at_once is not None:
                     for part in (_outside(stmt) if method else [stmt]):
@@ -351,7 +352,7 @@ class _Reader:
                 use.classes.add(node.name)
                 use.methods |= own | body.methods
                 calls_own = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in own
-                                for stmt in node.body if not (hasattr(stmt, "name") and stmt.name in own)
+                                for stmt in node.body if getattr(stmt, "name", None) not in own
                                 for n in ast.walk(stmt))
                 use.merge(body if calls_own else at_once)
 
@@ -411,7 +412,8 @@ class _Notebook:
 
     def changed_by(self, call: Call, use: Use) -> set[str]:
         """The names whose objects a call may change."""
-        method = call.path[-1] if len(call.path) > 1 and self.module(call) is None else None
+        full = self.module(call)
+        method = call.path[-1] if len(call.path) > 1 and full is None else None
         if method in self.methods:   # a method of the notebook's classes: nothing known of it
             method = None
         if method in READ_ONLY_METHODS and not call.out and not self.held(call.receivers):
@@ -420,7 +422,6 @@ class _Notebook:
         for name in call.receivers:   # get().append(x): get may return a global it reads
             for f in self.held([name]) & set(self.functions):
                 out |= {n for n in self.functions[f].reads if n not in self.functions}
-        full = self.module(call)
         builtin = len(call.path) == 1 and self.builtin(call.path[0], use)
         if method in DATA_METHODS and not call.out:   # (data that is an object of the notebook's classes may change)
             out |= call.passed - {name for name in call.data if not self.held([name])}
@@ -450,7 +451,8 @@ class _Notebook:
         changes = set(use.changes)
         for call in use.calls:
             changes |= self.changed_by(call, use)
-        seeds = {raw.seed} if raw.seed is not None and self.module(raw.seed) in SEEDS else set()
+        seed = raw.only_call if raw.only_call is not None and self.module(raw.only_call) in SEEDS else None
+        seeds = {seed} if seed is not None else set()
         if any(self.draws_random(call, use) for call in use.calls - seeds):
             use.reads.add(RANDOM)
             changes.add(RANDOM)
@@ -459,7 +461,7 @@ class _Notebook:
         if seeds:  # all of the shared state seeded again: it carries what this statement carries, no more
             use.binds.add(RANDOM)
             use.fresh.add(RANDOM)
-            if self.module(raw.seed) == "course.reseed":
+            if self.module(seed) == "course.reseed":
                 use.reads.add(COURSE_SEED)
         for name in use.fresh:                   # a new object: no longer the same as any other
             for other in self.same.pop(name, set()) - {name}:

@@ -7,9 +7,9 @@ Each notebook starts with one call::
 
 which selects the Keras backend (torch), seeds every random number generator,
 sets plot defaults and prints the versions in use; ``course.reseed()`` seeds them
-again with the same seed (the checks that build or train a model start with it).  The submodules hold what
-the notebooks share: ``course.data`` (data loaders and splits) and
-``course.feedback`` (the messages students see when a check fails).
+again with the same seed (the checks that build or train a model start with it).
+The submodules hold what the notebooks share: ``course.data`` (data loaders and
+splits) and ``course.feedback`` (the messages students see when a check fails).
 
 Nothing in this package solves an exercise.
 """

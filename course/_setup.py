@@ -97,9 +97,10 @@ def reseed() -> None:
     NumPy's global generator, and torch and Keras if they are imported.  What follows draws the same
     numbers whatever ran before it.  The checks that build or train a model start with it, so that
     their result does not depend on how often the cells above them ran."""
-    random.seed(_seed)
-    np.random.seed(_seed)
     if "keras" in sys.modules:
         sys.modules["keras"].utils.set_random_seed(_seed)  # seeds random, numpy and torch too
-    elif "torch" in sys.modules:
+        return
+    random.seed(_seed)
+    np.random.seed(_seed)
+    if "torch" in sys.modules:
         sys.modules["torch"].manual_seed(_seed)
