@@ -41,9 +41,12 @@ is graded as usual.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -337,7 +340,11 @@ class Service:
               f" (at most {self.rules.per_hour} graded submissions per student per hour, then "
               f"{self.rules.over_limit}; after the due date: {self.rules.after_deadline})", file=self.out, flush=True)
         try:
-            return self._loop(once)
+            with _stop_on_signals():
+                return self._loop(once)
+        except KeyboardInterrupt as stop:  # SIGINT (how JupyterHub stops its services first) or SIGTERM
+            print(f"[feedback-service] stopped ({stop or 'SIGINT'})", file=self.out, flush=True)
+            return 0
         finally:
             self.close()
 
@@ -355,6 +362,27 @@ class Service:
             if once:
                 return 0
             time.sleep(self.rules.interval)
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """SIGINT and SIGTERM stop the service (KeyboardInterrupt), whatever it inherited: a process
+    started in the background by a script (``jupyterhub &``) inherits SIGINT ignored, and Python
+    then leaves it so; JupyterHub stops a service with SIGINT, then waits, then kills it (30 s,
+    without closing its warm-kernel server).  The handlers are put back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # (only the main thread may set handlers; a thread is stopped by whoever runs it)
+        return
+
+    def stop(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    before = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def add_arguments(parser) -> None:

@@ -262,3 +262,25 @@ def test_a_submission_in_someone_elses_name_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(service, "_duedate", lambda assignment: None)
     (entry,) = service.step()
     assert entry["status"] == "error" and "collected" in entry["message"], "check_owner off: names are trusted"
+
+
+@pytest.mark.slow  # starts the service as a process
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_the_service_stops_on_sigint_and_sigterm_even_if_it_inherited_sigint_ignored(tmp_path, sig):
+    """JupyterHub stops a managed service with SIGINT, then waits and kills it.  A hub started in the
+    background by a script hands its services SIGINT ignored, and Python keeps it ignored: the
+    service must stop anyway, at once, with a line in its log and exit code 0."""
+    service = _inbound(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "feedback-service", "--course-dir",
+                             str(service.course_dir), "--exchange", str(service.exchange)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=runner.nbgrader_env(),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert "watching" in proc.stdout.readline(), "the service did not start"
+        time.sleep(0.5)  # in its loop
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out
+    assert f"[feedback-service] stopped ({sig.name})" in out and "Traceback" not in out, out
