@@ -216,28 +216,32 @@ def wrong_packs(catalogue: list[Case], read: Reading) -> list[tuple[list[Case], 
 
 
 def _autograde(root: CourseRoot, assignment: str, workers: int, progress: bool,
-               students: list[str] | None = None) -> dict[str, str]:
+               students: list[str] | None = None, warm: str | None = None) -> dict[str, str]:
     """Autograde ``students`` (default: all) of ``root`` with the batch grader; a student it could
     not grade is graded once more.  Returns {student: why} of those that failed twice."""
-    result = batch.autograde_class(root.path, assignment, students=students, workers=workers, progress=progress)
+    result = batch.autograde_class(root.path, assignment, students=students, workers=workers, progress=progress,
+                                   warm=warm)
     errors = {sid: result.students[sid].message for sid in result.failed}
     if not errors:
         return {}
     print(f"catalogue: {len(errors)} students of {assignment} could not be graded; grading them again: {errors}",
           file=sys.stderr)
-    again = batch.autograde_class(root.path, assignment, students=sorted(errors), workers=workers, progress=False)
+    again = batch.autograde_class(root.path, assignment, students=sorted(errors), workers=workers, progress=False,
+                                  warm=warm)
     return {sid: again.students[sid].message for sid in again.failed}
 
 
 def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = True,
-          course_dir: Path | None = None) -> list[Outcome]:
+          course_dir: Path | None = None, warm: str | None = None) -> list[Outcome]:
     """Generate, submit every pack of wrong answers and every pack of right answers as a student,
     autograde the class with the batch grader (in the sandbox, as real submissions are graded), and
     return the outcomes: the solution's, the blank notebook's, then one per case in catalogue order.
 
     ``course_dir``: the course root whose source/ and nbgrader_config.py are used (default: here).
     A student the batch grader could not grade (on a loaded machine a kernel can fail to start in
-    time) is graded once more; a second failure is the outcome's ``error``."""
+    time) is graded once more; a second failure is the outcome's ``error``.  ``warm``: the socket of a
+    running :class:`autograder.sandbox.WarmKernels` server to fork the kernels from (by default each
+    batch starts its own)."""
     catalogue = cases(assignment)
     _check_cells_exist(assignment, catalogue, course_dir)
     root = CourseRoot.create(workdir / "course", [assignment], course_dir)
@@ -260,7 +264,7 @@ def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = 
         root.submit(sid, assignment, root.student_notebooks(assignment, answers))
 
     start = time.monotonic()
-    errors = _autograde(root, assignment, workers, progress)
+    errors = _autograde(root, assignment, workers, progress, warm=warm)
     grades = root.grades(assignment)
 
     def outcome(sid: str, case: Case | None, graded_as: str = "") -> Outcome:
@@ -288,7 +292,7 @@ def grade(assignment: str, workdir: Path, *, workers: int = 2, progress: bool = 
     if alone:
         for case in alone:
             root.submit(case.student, assignment, root.student_notebooks(assignment, case.answers))
-        errors.update(_autograde(root, assignment, workers, False, students=[c.student for c in alone]))
+        errors.update(_autograde(root, assignment, workers, False, students=[c.student for c in alone], warm=warm))
         grades = root.grades(assignment)
     if progress:
         print(f"autograded {len(students) + len(alone)} submissions of {assignment} ({len(catalogue)} cases; "

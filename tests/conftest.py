@@ -50,3 +50,19 @@ def pytest_collection_modifyitems(config, items):
     groups = list(by_scope.values())
     items[:] = [item for slow in (True, False) for group in groups if any(map(_slow, group)) == slow
                 for item in group]
+
+
+@pytest.fixture(scope="session")
+def warm_kernels():
+    """The socket of one warm-kernel server per pytest worker (None where kernels start cold: not
+    root), for the tests that grade with the course's own limits and do not test the server itself:
+    the catalogues and their feedback pages.  Each batch would otherwise start a server of its own
+    (3-4 s of imports); the kernels forked from it are the same."""
+    from autograder import batch, sandbox
+    from autograder.course_root import course_settings
+
+    if not sandbox.warm_kernels_possible():
+        yield None
+        return
+    with sandbox.WarmKernels(batch.check_sandbox(course_settings(REPO))) as warm:
+        yield warm.socket

@@ -31,12 +31,12 @@ class Catalogue:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def graded(cls, tmp_path_factory):
+    def graded(cls, tmp_path_factory, warm_kernels):
         """Every catalogue case of the assignment, autograded by nbgrader:
         (assignment, outcome by student, the folder it was graded in)."""
         name = cls.assignment
         workdir = tmp_path_factory.mktemp(name)
-        outcomes = catalogue.grade(name, workdir, workers=2, progress=False, course_dir=REPO)
+        outcomes = catalogue.grade(name, workdir, workers=2, progress=False, course_dir=REPO, warm=warm_kernels)
         return name, {o.student: o for o in outcomes}, workdir
 
     @pytest.mark.slow
@@ -77,7 +77,7 @@ class Catalogue:
                 assert o.score < o.max_score
 
     @pytest.mark.slow
-    def test_feedback_never_shows_what_the_hidden_tests_printed(self, graded):
+    def test_feedback_never_shows_what_the_hidden_tests_printed(self, graded, warm_kernels):
         """nbgrader's generate_feedback, with the course's config, for every submission of the
         catalogue whose hidden tests printed or raised anything (the others have nothing of theirs to
         show): no number or message of it is in the feedback page, unless the student sees it anyway
@@ -103,11 +103,11 @@ class Catalogue:
                         Path(d).parent == root else [])
         for student in said:
             shutil.copytree(root / "autograded" / student, feedback / "autograded" / student)
-        # nbgrader's own generate_feedback, its kernels forked from a warm server as the batch grader's are
+        # nbgrader's own generate_feedback, its kernels forked from the warm server the catalogue was graded with
         # (as root; they grade exactly as cold ones: test_batch.py), not each a new Python importing torch
-        with sandbox.WarmKernels(batch.check_sandbox(course_settings(feedback))) as warm:
-            runner.nbgrader(feedback, "generate_feedback", name,
-                            env={**runner.nbgrader_env(), **sandbox.kernel_env(warm=warm.socket)})
+        batch.check_sandbox(course_settings(feedback))
+        runner.nbgrader(feedback, "generate_feedback", name,
+                        env={**runner.nbgrader_env(), **sandbox.kernel_env(warm=warm_kernels)})
         release = {p.stem: p.read_text() for p in (root / "release" / name).glob("*.ipynb")}
         problems = []
         for student, nbs in said.items():
