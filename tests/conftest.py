@@ -56,8 +56,8 @@ def pytest_collection_modifyitems(config, items):
 def warm_kernels():
     """The socket of one warm-kernel server per pytest worker (None where kernels start cold: not
     root), for the tests that grade with the course's own limits and do not test the server itself:
-    the catalogues and their feedback pages.  Each batch would otherwise start a server of its own
-    (3-4 s of imports); the kernels forked from it are the same."""
+    the catalogues, their feedback pages, two batches of test_batch.py.  Each batch would otherwise
+    start its own (3-4 s of imports); the kernels forked from it are the same."""
     from autograder import batch, sandbox
     from autograder.course_root import course_settings
 

@@ -206,11 +206,11 @@ def test_the_batch_grader_takes_its_limits_from_the_course_config(course, tmp_pa
     assert batch.check_sandbox(batch.course_settings(root.path)).notebook_timeout == 1234
 
 
-def test_sandboxed_grades_equal_serial(course, serial, tmp_path):
+def test_sandboxed_grades_equal_serial(course, serial, tmp_path, warm_kernels):
     why = _sandbox_ready()
     assert not why, f"the sandbox cannot run here: {why}"
     root = course.copy(tmp_path / "course")
-    result = batch.autograde_class(root.path, A, workers=2, sandbox=True, progress=False)
+    result = batch.autograde_class(root.path, A, workers=2, sandbox=True, progress=False, warm=warm_kernels)
     assert result.failed == [], result.summary()
     assert root.grades(A) == serial.grades(A)
 
@@ -442,7 +442,7 @@ def test_missing_notebook_of_several_grades_the_others(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:Object of type:sqlalchemy.exc.SAWarning")  # nbgrader's add_submission
-def test_extensions_count_as_with_nbgraders_autograde(course, tmp_path):
+def test_extensions_count_as_with_nbgraders_autograde(course, tmp_path, warm_kernels):
     """A late submission is penalised (the course here takes the points of a late submission); a
     student granted an extension with nbgrader (Gradebook.grant_extension) who submits after the
     deadline but within the extension is not, in the batch grader exactly as in nbgrader autograde."""
@@ -469,7 +469,7 @@ def test_extensions_count_as_with_nbgraders_autograde(course, tmp_path):
 
     full = sum(code_cells(A, "grade").values())
     ours, theirs = late_class(tmp_path / "batch"), late_class(tmp_path / "serial")
-    result = batch.autograde_class(ours.path, A, workers=2, sandbox=True, progress=False)
+    result = batch.autograde_class(ours.path, A, workers=2, sandbox=True, progress=False, warm=warm_kernels)
     assert result.failed == [], result.summary()
     theirs.nbgrader("autograde", A)
     for root in (ours, theirs):
