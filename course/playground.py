@@ -57,10 +57,7 @@ import threading
 import time
 from typing import Any, Callable
 
-import ipywidgets as widgets
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 __all__ = ["ACTIVATIONS", "DATASETS", "MLP", "Playground", "load_banknote_2d",
            "make_dataset"]
@@ -256,6 +253,10 @@ class Playground:
                  hidden_layers: int = 2, neurons: int = 4, activation: str = "tanh",
                  learning_rate: float = 0.03, batch_size: int = 10, n_points: int = 500,
                  seed: int = 0, grid_size: int = 60):
+        # ipywidgets and matplotlib are imported here, not with the module, as in descent.py and
+        # explorer.py: every grading kernel imports all of the course's modules
+        import ipywidgets as widgets
+
         self.n_points, self.seed, self.grid_size = n_points, seed, grid_size
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -282,6 +283,8 @@ class Playground:
     # ---------------------------------------------------------- controls
     def _build_controls(self, dataset, noise, train_ratio, hidden_layers, neurons, activation,
                         learning_rate, batch_size) -> None:
+        import ipywidgets as widgets
+
         style = {"description_width": "140px"}
         layout = widgets.Layout(width="360px")
         kw = dict(style=style, layout=layout)
@@ -516,6 +519,9 @@ class Playground:
         loss axes need wider limits). Each frame restores that background and
         draws just the heatmap, the points and the loss curves on top of it.
         """
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
         self._fig = fig = Figure(figsize=(9.0, 4.2), dpi=80)
         self._canvas = FigureCanvasAgg(fig)
         self._ax = ax = fig.add_axes((0.07, 0.11, 0.41, 0.72))
