@@ -35,6 +35,7 @@ class Class:
 
     def __init__(self, tmp: Path, **rules):
         self.tmp, self.exchange = tmp, tmp / "exchange"
+        self._service: Service | None = None
         self.exchange.mkdir()
         self.exchange.chmod(0o777)
         self.ex = [f"--Exchange.root={self.exchange}"]
@@ -69,7 +70,15 @@ class Class:
         return page_text(pages[-1]) if pages else ""
 
     def service(self) -> Service:
-        return Service(self.root.path, self.exchange)
+        """The class's feedback service, one for the class as the hub runs one (it keeps its warm-kernel
+        server from one submission to the next), made on first use."""
+        if self._service is None:
+            self._service = Service(self.root.path, self.exchange)
+        return self._service
+
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.close()
 
     def score(self, student: str) -> float:
         return sum(s for s, _ in self.root.grades(A)[student].values())
@@ -84,7 +93,18 @@ def _shown_score(page: str) -> float:
 
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory):
-    return Class(tmp_path_factory.mktemp("feedback-service"))
+    klass = Class(tmp_path_factory.mktemp("feedback-service"))
+    yield klass
+    klass.close()
+
+
+@pytest.fixture()
+def new_class(tmp_path):
+    """Class(tmp_path, **rules); its service is closed after the test."""
+    made = []
+    yield lambda **rules: made.append(Class(tmp_path, **rules)) or made[-1]
+    for klass in made:
+        klass.close()
 
 
 @pytest.mark.slow  # grades with nbgrader in the sandbox
@@ -107,8 +127,8 @@ def test_two_students_are_graded_in_order_and_fetch_their_feedback(klass):
 
 
 @pytest.mark.slow  # grades with nbgrader in the sandbox
-def test_the_hourly_limit_queues_or_refuses(tmp_path):
-    klass = Class(tmp_path, per_hour=1, over_limit="queue")
+def test_the_hourly_limit_queues_or_refuses(new_class):
+    klass = new_class(per_hour=1, over_limit="queue")
     klass.submit("carol", None)
     assert [e["status"] for e in klass.service().step()] == ["graded"]
     klass.submit("carol", WRONG.answers)
@@ -126,10 +146,10 @@ def test_the_hourly_limit_queues_or_refuses(tmp_path):
 
 
 @pytest.mark.slow  # grades with nbgrader in the sandbox
-def test_after_the_deadline_nothing_is_graded_if_so_configured(tmp_path):
+def test_after_the_deadline_nothing_is_graded_if_so_configured(new_class):
     from nbgrader.api import Gradebook
 
-    klass = Class(tmp_path, after_deadline="nothing")
+    klass = new_class(after_deadline="nothing")
     settings = klass.service().settings
     with Gradebook(settings.db_url, settings.course_id) as gb:
         gb.update_or_create_assignment(A, duedate=datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=1))
