@@ -343,7 +343,7 @@ class Service:
             with _stop_on_signals():
                 return self._loop(once)
         except KeyboardInterrupt as stop:  # SIGINT (how JupyterHub stops its services first) or SIGTERM
-            print(f"[feedback-service] stopped ({stop or 'SIGINT'})", file=self.out, flush=True)
+            print(f"[feedback-service] stopped ({str(stop) or 'SIGINT'})", file=self.out, flush=True)
             return 0
         finally:
             self.close()
