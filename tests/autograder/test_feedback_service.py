@@ -102,7 +102,12 @@ def klass(tmp_path_factory):
 def new_class(tmp_path):
     """Class(tmp_path, **rules); its service is closed after the test."""
     made = []
-    yield lambda **rules: made.append(Class(tmp_path, **rules)) or made[-1]
+
+    def new(**rules) -> Class:
+        made.append(Class(tmp_path, **rules))
+        return made[-1]
+
+    yield new
     for klass in made:
         klass.close()
 

@@ -110,7 +110,6 @@ def test_drawing_from_shared_random_state_ties_answers_to_later_draws():
     assert RANDOM not in reach
 
 
-
 def test_seeding_all_the_shared_random_state_again_cuts_the_tie():
     """After course.reseed() (or keras.utils.set_random_seed) a draw is the same whatever was drawn
     before; a statement that seeds and also draws is read as drawing first."""
