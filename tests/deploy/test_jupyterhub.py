@@ -375,8 +375,9 @@ def test_release_fetch_submit_collect_through_the_hub(hub):
 
 def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
     """The hub's course-feedback service, as a student lives it in Chromium: log in, Assignments tab,
-    Fetch, answer the first exercise wrongly in the notebook, Submit, Fetch Feedback until the
-    feedback is there (with the visible hint); fix the answer, Submit, Fetch Feedback: the new score."""
+    Fetch, answer the first exercise wrongly in the notebook, Submit, and once the service has graded it,
+    Fetch Feedback until the feedback is there (with the visible hint); fix the answer, Submit, Fetch
+    Feedback: the new score."""
     from autograder.cells import solution_code
     from autograder.course_root import code_cells, source_notebook
     from autograder.wrong_answers import cases
@@ -420,12 +421,20 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
             save(page, hub.homes / STUDENT / assignment / f"{nb_name}.ipynb", _shots())
 
         def submit_and_fetch_feedback(n: int) -> tuple[str, float]:
-            """Submit in the Assignments tab, then Fetch Feedback until the n-th feedback is there."""
+            """Submit in the Assignments tab; when the service has logged the n-th grading, Fetch Feedback
+            until the n-th feedback is there."""
             page.goto(f"{hub.base}/user/{STUDENT}/lab")
             page.locator(".lm-MenuBar-item", has_text=re.compile("^Nbgrader$")).click()
             page.locator('.lm-Menu-item[data-command="nbgrader:open-assignment-list"]').click()
             page.locator("#fetched_assignments_list button", has_text="Submit").click()
             t0 = time.monotonic()
+            # as a student would: not Fetch Feedback (which reloads JupyterLab here) every moment while the
+            # service grades, but once its log has a line for this submission (it writes it after releasing
+            # the feedback); then as often as it takes
+            while len(_service_log(hub)) < n:
+                assert time.monotonic() - t0 < 240, \
+                    f"the service logged no grading in 240 s:\n{hub.log.read_text()[-4000:]}"
+                time.sleep(0.5)
             while True:
                 fetch = page.locator("#submitted_assignments_list button", has_text="Fetch Feedback")
                 fetch.first.wait_for()
@@ -459,12 +468,20 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
         assert after == before + first_cell_points, (before, after, first_cell_points)
     finally:
         ctx.close()
-    log = (hub.homes / INSTRUCTOR / "intro-dl-course" / "feedback-service.jsonl").read_text().splitlines()
-    assert [json.loads(line)["status"] for line in log] == ["graded", "graded"], log
+    log = _service_log(hub)
+    assert [entry["status"] for entry in log] == ["graded", "graded"], log
     started = hub.log.read_text()
     assert "Starting managed service course-feedback" in started and "[feedback-service] watching" in started
     assert f"[feedback-service] {STUDENT} {assignment}" in started, "the service's log says what it did"
     print(f"submit -> feedback in the browser: {took:.1f} s, then {took2:.1f} s")
+
+
+def _service_log(hub) -> list[dict]:
+    """The feedback service's whole lines so far, one per submission it finished."""
+    from autograder.feedback_service import LOG_NAME
+
+    log = hub.homes / INSTRUCTOR / "intro-dl-course" / LOG_NAME
+    return [json.loads(line) for line in log.read_text().split("\n")[:-1]] if log.exists() else []
 
 
 def _shots() -> Path:
