@@ -388,6 +388,31 @@ def quick_figures() -> None:
     pyplot._draw_all_if_interactive = _draw_all_if_interactive  # (pyplot registers it by this name)
 
 
+def capped_streams(limit: int) -> None:
+    """Drop what the kernel's stdout and stderr are given after ``limit`` characters, in the kernel.
+
+    The wrapper outside forwards at most ``output_mb`` of a notebook's outputs (in bytes, which are
+    never fewer than the characters) and tells the student; this keeps a runaway ``print`` from
+    filling the kernel's own memory first: ipykernel buffers what is printed until its I/O thread
+    sends it, and on a busy machine a kernel that printed 150 MB in one cell went over 512 MB.  The
+    cut comes after the wrapper's, so the student sees the same outputs and notice as without it.
+    Student code can undo it: the wrapper's limit is the one that counts, and the memory limit
+    still stops the kernel."""
+    from ipykernel.iostream import OutStream
+
+    original = OutStream.write
+    written = 0
+
+    def write(self, string):
+        nonlocal written
+        if written >= limit and isinstance(string, str):
+            return len(string)
+        written += len(string) if isinstance(string, str) else 0
+        return original(self, string)
+
+    OutStream.write = write
+
+
 def inside_main(argv: list[str]) -> None:
     """Start the kernel inside the sandbox: drop root, prepare HOME, install the guard, run ipykernel."""
     uid = None
@@ -395,8 +420,10 @@ def inside_main(argv: list[str]) -> None:
         i = argv.index("--uid")
         uid = int(argv[i + 1])
         del argv[i:i + 2]
+    limits = {}
     if "--limits" in argv:
         i = argv.index("--limits")
+        limits = json.loads(argv[i + 1])
         del argv[i:i + 2]
     if uid is not None:
         os.setgroups([])
@@ -422,6 +449,8 @@ def inside_main(argv: list[str]) -> None:
     quick_tracebacks()
     quick_figures()
     install_guard()
+    if limits.get("output_mb"):
+        capped_streams(limits["output_mb"] * 2**20)
     sys.argv = ["ipykernel_launcher", *argv]
     from ipykernel import kernelapp
 

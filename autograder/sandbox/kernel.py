@@ -20,7 +20,9 @@ process nbgrader (jupyter_client) starts, signals and kills, and it:
    the socket path would have to exist both inside and outside the sandbox.  The proxy keeps
    nbgrader's side untouched and gives one place to enforce limits on what comes out:
 4. **caps output**: once ``output_mb`` of outputs have been forwarded, further outputs of the
-   notebook are dropped and the student sees one notice; huge error messages are truncated;
+   notebook are dropped and the student sees one notice; huge error messages are truncated (the
+   kernel itself drops what is printed past the same cap, so that it does not fill its memory
+   first: :func:`~autograder.sandbox.inside.capped_streams`);
 5. **watches the sandbox** (psutil, every 0.25 s): resident memory of all its processes,
    number of tasks, growth of the working copy, wall-clock time per notebook; above a limit
    it kills the whole sandbox (the pid namespace dies with its first process);
@@ -244,7 +246,8 @@ class Wrapper:
         conn.settimeout(30)
         conn.connect(self.warm)
         self.warm_conn = conn
-        request = {"slot": slots[0].pid, "cwd": self.cwd, "env": env, "uid": self.uid, "argv": self.inner_args,
+        request = {"slot": slots[0].pid, "cwd": self.cwd, "env": env, "uid": self.uid,
+                   "argv": [*self.inner_args, "--limits", self.limits.to_json()],  # as a cold kernel's
                    "rlimits": self._rlimits(nproc)}
         with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
             socket.send_fds(conn, [json.dumps(request).encode()], [null_in.fileno(), null_out.fileno(), 2])

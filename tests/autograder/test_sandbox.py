@@ -523,6 +523,28 @@ def test_output_is_capped(small_kernel):
 
 
 @pytest.mark.slow
+def test_output_past_the_cap_takes_no_memory_in_the_kernel(small_kernel):
+    """Past the cap, what a cell prints is dropped in the kernel, not buffered there first: printing a
+    50 MB line took 150 MB of the kernel's memory in ipykernel (its buffer, then the encoded message),
+    which on a busy machine piled up before the wrapper could drop it."""
+    k = small_kernel(output_mb=1)
+    try:
+        status, text, reply = k.run(
+            "import sys, tracemalloc\n"
+            "big = 'y' * (50 * 2**20)\n"
+            "print('x' * (2 * 2**20)); sys.stdout.flush()   # past the cap\n"
+            "tracemalloc.start()\n"
+            "print(big); sys.stdout.flush()\n"
+            "peak = tracemalloc.get_traced_memory()[1]\n"
+            "tracemalloc.stop()\n"
+            "assert peak < 10 * 2**20, f'printing took {peak / 2**20:.0f} MB in the kernel'")
+        assert status == "ok", text
+        assert "Output limit" in text and len(text) < 1.2 * MB
+    finally:
+        k.close()
+
+
+@pytest.mark.slow
 def test_private_folders_removed_after_shutdown(small_kernel, monkeypatch):
     # a short folder: the wrapper puts its private folder (with the kernel's unix sockets,
     # whose paths may not exceed 107 bytes) in $TMPDIR when that is short enough
