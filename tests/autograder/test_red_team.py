@@ -48,10 +48,17 @@ pytestmark = pytest.mark.slow  # grades with nbgrader's kernels
 
 LIMITS = sandbox.Limits(memory_mb=1024, cpu_seconds=120, processes=128, file_size_mb=50, output_mb=5,
                         notebook_timeout=120)
+# Memory as the sandbox's watchdog counts it, at most, for the honest solution: about 120 MB in a cold kernel
+# (nbgrader's command, the Formgrader), about 390 MB in a warm one (the batch grader's: a fork of a server with
+# torch and Keras imported).  These limits leave room for huge_output's 50 MB line (the kernel drops what is
+# printed past the output cap: sandbox.inside.capped_streams; before, it held several copies of the line, and
+# in a busy CI run it went over 512 MB), and the memory hog fills about 400 MB before it is stopped, not 900 MB
+# (fresh pages come at 8-15 s per GB on this virtual machine, under load).
+MEMORY_MB = {"nbgrader": 512, "formgrader": 512, "batch": 768}
 # seconds per cell here (the course's nbgrader_config.py: 120): the endless loops end sooner; long enough for the
-# memory hog to be stopped for its memory first (on a virtual machine whose fresh pages come slowly, filling
-# 1 GB took 10-14 s in the sandbox: with 8 s it was sometimes stopped for time instead)
-CELL_TIMEOUT = 20
+# memory hog to be stopped for its memory first, with room to spare (about 6 s at 15 s per GB; with 1024 MB for
+# a cold kernel, the hog filled 900 MB in 10-14 s, and 8 s per cell sometimes stopped it for time instead)
+CELL_TIMEOUT = 14
 HONEST = {"solution": {}, "blank": None}
 MB = 2**20
 
@@ -103,7 +110,8 @@ def _graded(tmp_path_factory, path: str):
     tmp = tmp_path_factory.mktemp("red_team")
     root = CourseRoot.create(tmp / "course", [ASSIGNMENT])
     with open(root.path / "nbgrader_config.py", "a") as config:  # the instructor's settings
-        config.write(f"\nc.SandboxedExecute.limits = {dataclasses.asdict(LIMITS)!r}\nc.Execute.timeout = {CELL_TIMEOUT}\n")
+        limits = dataclasses.replace(LIMITS, memory_mb=MEMORY_MB[path])
+        config.write(f"\nc.SandboxedExecute.limits = {dataclasses.asdict(limits)!r}\nc.Execute.timeout = {CELL_TIMEOUT}\n")
     root.generate(ASSIGNMENT)
     listener = Listener()
     secret = tmp / "secret.txt"
