@@ -389,26 +389,33 @@ def quick_figures() -> None:
 
 
 def capped_streams(limit: int) -> None:
-    """Drop what the kernel's stdout and stderr are given after ``limit`` characters, in the kernel.
+    """Keep a runaway ``print`` from filling the kernel's memory before the wrapper's output cap drops it.
 
-    The wrapper outside forwards at most ``output_mb`` of a notebook's outputs (in bytes, which are
-    never fewer than the characters) and tells the student; this keeps a runaway ``print`` from
-    filling the kernel's own memory first: ipykernel buffers what is printed until its I/O thread
-    sends it, and on a busy machine a kernel that printed 150 MB in one cell went over 512 MB.  The
-    cut comes after the wrapper's, so the student sees the same outputs and notice as without it.
-    Student code can undo it: the wrapper's limit is the one that counts, and the memory limit
-    still stops the kernel."""
+    ipykernel gathers what a cell prints until its I/O thread sends it as one message (copied and
+    encoded on the way); a 50 MB line took 150 MB of the kernel's memory, and in a busy run a kernel printing
+    150 MB went over 512 MB.  The wrapper outside drops any output message that does not fit in what
+    is left of ``output_mb`` (in bytes, never fewer than the message's characters).  So a message
+    that will hold more than ``limit`` characters (``output_mb``) is dropped there whatever it holds:
+    here a write is cut where the message it joins passes ``limit`` characters (by one), and what
+    comes for that message after it is not kept.  The message still goes over, the wrapper drops it
+    with the same notice, and later messages are forwarded as before: the student sees the same
+    outputs.  A student's code can undo it; the memory limit still stops the kernel."""
     from ipykernel.iostream import OutStream
 
     original = OutStream.write
-    written = 0
 
     def write(self, string):
-        nonlocal written
-        if written >= limit and isinstance(string, str):
-            return len(string)
-        written += len(string) if isinstance(string, str) else 0
-        return original(self, string)
+        lock = getattr(self, "_buffer_lock", None)
+        if not isinstance(string, str) or lock is None or not hasattr(self, "_buffers") or self.pub_thread is None:
+            return original(self, string)  # (its own errors, or an ipykernel without these: uncut)
+        with lock:  # (an RLock, which the original takes too): the I/O thread sends nothing meanwhile
+            pending = self._buffers[frozenset(self.parent_header.items())].tell()  # characters of the message
+            if pending > limit:
+                return len(string)
+            if pending + len(string) > limit + 1:
+                original(self, string[:limit + 1 - pending])
+                return len(string)
+            return original(self, string)
 
     OutStream.write = write
 

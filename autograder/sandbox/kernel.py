@@ -19,10 +19,10 @@ process nbgrader (jupyter_client) starts, signals and kills, and it:
    behind when a kernel dies, nbgrader's ``Execute`` has no way to pass the transport, and
    the socket path would have to exist both inside and outside the sandbox.  The proxy keeps
    nbgrader's side untouched and gives one place to enforce limits on what comes out:
-4. **caps output**: once ``output_mb`` of outputs have been forwarded, further outputs of the
-   notebook are dropped and the student sees one notice; huge error messages are truncated (the
-   kernel itself drops what is printed past the same cap, so that it does not fill its memory
-   first: :func:`~autograder.sandbox.inside.capped_streams`);
+4. **caps output**: an output that does not fit in what is left of the notebook's ``output_mb``
+   is dropped, and the student sees one notice per cell; huge error messages are truncated (the
+   kernel itself cuts a printed message that is going over the cap, so that it does not fill its
+   memory first: :func:`~autograder.sandbox.inside.capped_streams`);
 5. **watches the sandbox** (psutil, every 0.25 s): resident memory of all its processes,
    number of tasks, growth of the working copy, wall-clock time per notebook; above a limit
    it kills the whole sandbox (the pid namespace dies with its first process);

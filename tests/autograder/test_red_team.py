@@ -50,9 +50,9 @@ LIMITS = sandbox.Limits(memory_mb=1024, cpu_seconds=120, processes=128, file_siz
                         notebook_timeout=120)
 # Memory as the sandbox's watchdog counts it, at most, for the honest solution: about 120 MB in a cold kernel
 # (nbgrader's command, the Formgrader), about 390 MB in a warm one (the batch grader's: a fork of a server with
-# torch and Keras imported).  These limits leave room for huge_output's 50 MB line (the kernel drops what is
-# printed past the output cap: sandbox.inside.capped_streams; before, it held several copies of the line, and
-# in a busy CI run it went over 512 MB), and the memory hog fills about 400 MB before it is stopped, not 900 MB
+# torch and Keras imported).  These limits leave room for huge_output's 50 MB line (the kernel cuts a printed
+# message going over the output cap: sandbox.inside.capped_streams; before, it held several copies of the line,
+# and in a busy CI run it went over 512 MB), and the memory hog fills about 400 MB before it is stopped, not 900 MB
 # (fresh pages come at 8-15 s per GB on this virtual machine, under load).
 MEMORY_MB = {"nbgrader": 512, "formgrader": 512, "batch": 768}
 # seconds per cell here (the course's nbgrader_config.py: 120): the endless loops end sooner; long enough for the
