@@ -435,6 +435,7 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
                 assert time.monotonic() - t0 < 240, \
                     f"the service logged no grading in 240 s:\n{hub.log.read_text()[-4000:]}"
                 time.sleep(0.5)
+            assert _service_log(hub)[n - 1]["status"] == "graded", _service_log(hub)
             while True:
                 fetch = page.locator("#submitted_assignments_list button", has_text="Fetch Feedback")
                 fetch.first.wait_for()
