@@ -288,19 +288,25 @@ def screenshot_notebook(page, file: Path) -> None:
     page.wait_for_timeout(300)
 
 
+def wait_for_widgets(page, nb, nb_path: str) -> int:
+    """Wait (up to 30 s) until every widget output of the saved notebook is rendered; return how many."""
+    expected = _widget_outputs(nb)
+    if expected:
+        try:
+            page.wait_for_function(
+                "n => document.querySelectorAll('.jp-OutputArea-output:has(.jupyter-widgets)').length >= n",
+                arg=expected, timeout=30_000)
+        except Exception as e:  # playwright's TimeoutError
+            shown = page.locator(".jp-OutputArea-output:has(.jupyter-widgets)").count()
+            raise AssertionError(f"{nb_path}: {expected} widget outputs in the notebook, {shown} rendered in "
+                                 "the page after 30 s") from e
+    return expected
+
+
 def check_widgets(page, nb, nb_path: str) -> None:
     """Every widget output rendered; every widget with a slider and a plot redraws when the slider moves."""
-    expected = _widget_outputs(nb)
-    if not expected:
+    if not wait_for_widgets(page, nb, nb_path):
         return
-    outputs = page.locator(".jp-OutputArea-output:has(.jupyter-widgets)")
-    try:
-        page.wait_for_function(
-            "n => document.querySelectorAll('.jp-OutputArea-output:has(.jupyter-widgets)').length >= n",
-            arg=expected, timeout=30_000)
-    except Exception as e:  # playwright's TimeoutError
-        raise AssertionError(f"{nb_path}: {expected} widget outputs in the notebook, {outputs.count()} rendered in "
-                             "the page after 30 s") from e
     body = page.locator(".jp-Notebook").inner_text()
     assert "Error displaying widget" not in body and "Error rendering" not in body, body[-2000:]
     sliders = page.locator(".jp-OutputArea-output .widget-slider")
@@ -362,6 +368,7 @@ def test_student_notebook_runs_in_the_lab(page, lab, nb_file):
     open_notebook(page, lab, path, "student-" + nb_file.stem)
     took = run_all(page)
     nb = save(page, lab.root / path, SHOTS)
+    wait_for_widgets(page, nb, path[:-6])  # the screenshot shows them drawn
     screenshot_notebook(page, _shot_name(path[:-6]))
     errors = _errors(nb)
     stubs = sum("raise NotImplementedError()" in c.source for c in _code_cells(nb))
@@ -394,6 +401,7 @@ def test_instructor_notebook_runs_in_the_lab(page, lab, nb_file):
     open_notebook(page, lab, path, "instructor-" + nb_file.stem)
     took = run_all(page)
     nb = save(page, lab.root / path, SHOTS)
+    wait_for_widgets(page, nb, path[:-6])  # the screenshot shows them drawn
     screenshot_notebook(page, _shot_name(path[:-6]))
     print(f"{path}: run all {took:.1f} s")
     assert not _errors(nb), f"{path}: errors {_errors(nb)}"
