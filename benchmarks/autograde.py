@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 
 from autograder.batch import BatchError, autograde_assignments, check_sandbox
-from autograder.course_root import CourseRoot, assignments
+from autograder.course_root import CourseRoot, assignments, notebooks, source_notebook
 from autograder.sandbox import warm_kernels_possible
 from autograder.wrong_answers import cases
 
@@ -93,28 +93,29 @@ def machine_scaling(workers: int = 2) -> float:
 
 
 def cold_starts(names: list[str], repeat: int = 3) -> dict[str, float]:
-    """Seconds from a new kernel's start to the end of each notebook's first code cell (the best of
+    """{notebook: seconds from a new kernel's start to the end of its first code cell} (the best of
     ``repeat``): what every notebook pays before its first exercise when its kernel starts cold."""
     import nbformat
     from nbclient import NotebookClient
 
     seconds = {}
     for name in names:
-        for path in sorted((REPO / "source" / name).glob("*.ipynb")):
-            first = next((c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"), None)
+        for stem in notebooks(name, REPO):
+            first = next((c for c in source_notebook(name, stem, REPO).cells if c.cell_type == "code"), None)
             times = []
             for _ in range(repeat if first is not None else 0):
                 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(first.source)])
-                client = NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+                client = NotebookClient(nb, kernel_name="python3",
+                                        resources={"metadata": {"path": str(REPO / "source" / name)}})
                 start = time.perf_counter()
                 try:
                     with client.setup_kernel(stderr=subprocess.DEVNULL):   # its warnings are not ours
                         client.execute_cell(nb.cells[0], 0)
                         times.append(time.perf_counter() - start)   # not the kernel's shutdown
                 except Exception as err:  # noqa: BLE001 (the runs above are printed all the same)
-                    print(f"cold start of {path.name} failed: {str(err)[-300:]}", file=sys.stderr)
+                    print(f"cold start of {stem} failed: {str(err)[-300:]}", file=sys.stderr)
                     break
-            seconds[f"{name}/{path.stem}"] = min(times, default=float("nan"))   # nan: not measured
+            seconds[stem] = min(times, default=float("nan"))   # nan: not measured
     return seconds
 
 
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     starts = cold_starts(names)
     print(f"cold kernel starts alone (a new kernel running each notebook's first cell, best of 3, no sandbox): "
           f"{sum(starts.values()):.1f} s per student: "
-          + ", ".join(f"{nb.split('/')[1]} {t:.1f}" for nb, t in starts.items()))
+          + ", ".join(f"{nb} {t:.1f}" for nb, t in starts.items()))
     ok &= per_student <= TARGET_PER_STUDENT
     speedup = runs["ours 1w"] / runs["ours 2w"]
     print(f"speed-up 2 workers vs 1: {speedup:.2f}x (target >= {TARGET_SPEEDUP:g}x); this machine's own "
