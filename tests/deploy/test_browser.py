@@ -281,11 +281,36 @@ def screenshot_notebook(page, file: Path) -> None:
                    || document.querySelector('.jp-NotebookPanel .jp-Notebook');
         return outer ? outer.scrollHeight : 0;
     }""")
-    page.set_viewport_size({"width": WIDTH, "height": int(min(max(HEIGHT, height + 200), 16000))})
-    page.wait_for_timeout(800)
+    resize(page, int(min(max(HEIGHT, height + 200), 16000)))
     page.screenshot(path=str(file), full_page=True)
-    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
-    page.wait_for_timeout(300)
+    resize(page, HEIGHT)
+
+
+# The notebook panel's height, frame by frame, until it has changed and then kept its new height for two
+# frames (JupyterLab lays its panels out in an animation frame after the window's resize); two seconds at most.
+_LAID_OUT = """async before => {
+    const height = () => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')
+                           ?.getBoundingClientRect().height;
+    const frame = () => new Promise(done => requestAnimationFrame(() => done()));
+    let last = height(), stable = 0;
+    for (let i = 0; i < 120 && stable < 2; i++) {
+        await frame();
+        const now = height();
+        stable = now === last && now !== before ? stable + 1 : 0;
+        last = now;
+    }
+    return last !== before;
+}"""
+
+
+def resize(page, height: int) -> None:
+    """Make the window ``height`` pixels tall (WIDTH wide); return once JupyterLab has laid the notebook out."""
+    if page.viewport_size == {"width": WIDTH, "height": height}:
+        return
+    before = page.evaluate("() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')"
+                           "?.getBoundingClientRect().height")
+    page.set_viewport_size({"width": WIDTH, "height": height})
+    assert page.evaluate(_LAID_OUT, before), f"the notebook was not laid out again for a window {height} px tall"
 
 
 def wait_for_widgets(page, nb, nb_path: str) -> int:
