@@ -110,6 +110,26 @@ def test_without_the_zygote_nbgrader_is_a_new_process(course, monkeypatch):
     assert zygote._zygote is before
 
 
+@pytest.mark.slow
+def test_a_new_gradebook_is_stamped_as_nbgraders_alembic_stamps_it(course, monkeypatch):
+    """nbgrader stamps a gradebook it creates with the head revision of its migrations, which it asks a
+    new `alembic heads` process for; a fork of the zygote knows it already: the same revision, and no
+    alembic on PATH needed."""
+    import sqlite3
+
+    from nbgrader.api import get_alembic_version
+
+    monkeypatch.setenv("PATH", nbgrader_env()["PATH"])
+    asked = get_alembic_version()  # nbgrader's own question to an alembic process
+    assert asked and asked == zygote.alembic_head()
+    code, log, _ = zygote.run(["db", "student", "add", "alice"], course, {"PATH": "/usr/bin:/bin"}, 120,
+                              on_timeout=kill_tree)
+    assert code == 0, log
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(asked,)]
+        assert db.execute("SELECT id FROM student").fetchall() == [("alice",)]
+
+
 def test_the_notebook_validators_are_built_before_any_fork():
     """Every fork reads and validates notebooks: the zygote builds the validator of every minor
     version of nbformat 4 once, so that no fork compiles one again."""
