@@ -4,7 +4,6 @@ run that hangs is killed with its whole process tree."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
