@@ -112,7 +112,7 @@ def _child(conn: socket.socket) -> None:
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # nbgrader waits for its kernels
         os.setsid()
-        request = json.loads(_read_line(conn))
+        request = json.loads(Lines(conn).read())
         conn.sendall(f"{os.getpid()}\n".encode())
         fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         null = os.open(os.devnull, os.O_RDONLY)
@@ -149,14 +149,24 @@ def _child(conn: socket.socket) -> None:
         os._exit(code)
 
 
-def _read_line(conn: socket.socket) -> str:
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode()
+class Lines:
+    """The lines that come over a socket, one per :meth:`read`: two can come in one piece (a run that
+    ends as soon as it starts sends its pid and its exit code at once).  A read that times out keeps
+    what came so far, for the next."""
+
+    def __init__(self, conn: socket.socket):
+        self.conn, self.data = conn, b""
+
+    def read(self) -> str:
+        """The next line, with its newline; what is left if the other end closes first ('' if nothing)."""
+        while b"\n" not in self.data:
+            chunk = self.conn.recv(65536)
+            if not chunk:
+                rest, self.data = self.data, b""
+                return rest.decode()
+            self.data += chunk
+        line, _, self.data = self.data.partition(b"\n")
+        return line.decode() + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,19 +213,20 @@ def run(args: list[str], cwd: Path, env: dict, timeout: float, on_timeout) -> tu
                 conn.sendall((json.dumps({"args": list(args), "cwd": str(cwd), "env": dict(env),
                                           "log": log.name}) + "\n").encode())
                 conn.settimeout(60)
-                pid = int(_read_line(conn))
+                lines = Lines(conn)
+                pid = int(lines.read())
             except (OSError, ValueError) as err:
                 raise ZygoteError(f"the nbgrader zygote did not answer: {err}") from err
             timed_out = False
             conn.settimeout(max(0.01, deadline - time.monotonic()))
             try:
-                answer = _read_line(conn)
+                answer = lines.read()
             except TimeoutError:
                 timed_out = True
                 on_timeout(pid)
                 conn.settimeout(30)
                 try:
-                    answer = _read_line(conn)  # the kill closes the socket
+                    answer = lines.read()  # the kill closes the socket
                 except TimeoutError:
                     answer = ""
         code = int(answer) if answer.strip().lstrip("-").isdigit() else KILLED

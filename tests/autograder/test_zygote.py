@@ -129,6 +129,19 @@ def test_a_new_gradebook_is_stamped_as_nbgraders_alembic_stamps_it(course, monke
         assert db.execute("SELECT id FROM student").fetchall() == [("alice",)]
 
 
+def test_a_pid_and_an_exit_code_that_come_together_are_two_answers():
+    """A run that ends at once sends its pid and exit code in one piece (seen in a loaded run: the
+    pid read as '14304\\n0', the zygote taken for broken and nbgrader run a second time)."""
+    import socket
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(b"14304\n0\n")
+        theirs.shutdown(socket.SHUT_WR)
+        lines = zygote.Lines(ours)
+        assert [lines.read(), lines.read(), lines.read()] == ["14304\n", "0\n", ""]
+
+
 def test_the_notebook_validators_are_built_before_any_fork():
     """Every fork reads and validates notebooks: the zygote builds the validator of every minor
     version of nbformat 4 once, so that no fork compiles one again."""
