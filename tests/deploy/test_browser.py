@@ -286,11 +286,12 @@ def screenshot_notebook(page, file: Path) -> None:
     resize(page, HEIGHT)
 
 
-# The notebook panel's height, frame by frame, until it has changed and then kept its new height for two
-# frames (JupyterLab lays its panels out in an animation frame after the window's resize); two seconds at most.
+# The height of the notebook on screen (a JavaScript expression)
+_PANEL_HEIGHT = "document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')?.getBoundingClientRect().height"
+# That height, frame by frame, until it has changed and then kept its new value for two frames (JupyterLab
+# lays its panels out in an animation frame after the window's resize); two seconds at most.
 _LAID_OUT = """async before => {
-    const height = () => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')
-                           ?.getBoundingClientRect().height;
+    const height = () => PANEL_HEIGHT;
     const frame = () => new Promise(done => requestAnimationFrame(() => done()));
     let last = height(), stable = 0;
     for (let i = 0; i < 120 && stable < 2; i++) {
@@ -300,15 +301,14 @@ _LAID_OUT = """async before => {
         last = now;
     }
     return last !== before;
-}"""
+}""".replace("PANEL_HEIGHT", _PANEL_HEIGHT)
 
 
 def resize(page, height: int) -> None:
     """Make the window ``height`` pixels tall (WIDTH wide); return once JupyterLab has laid the notebook out."""
     if page.viewport_size == {"width": WIDTH, "height": height}:
         return
-    before = page.evaluate("() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')"
-                           "?.getBoundingClientRect().height")
+    before = page.evaluate(f"() => {_PANEL_HEIGHT}")
     page.set_viewport_size({"width": WIDTH, "height": height})
     assert page.evaluate(_LAID_OUT, before), f"the notebook was not laid out again for a window {height} px tall"
 
