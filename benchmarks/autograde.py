@@ -92,6 +92,12 @@ def machine_scaling(workers: int = 2) -> float:
     return workers * statistics.median(alone) / statistics.median(together)
 
 
+def grade(root: CourseRoot, names: list[str], how: tuple[int, bool, bool], students: list[str] | None = None) -> dict:
+    """The batch grader on ``root``: ``how`` is (workers, sandbox, warm kernels); all students by default."""
+    os.environ["COURSE_WARM_KERNELS"] = "1" if how[2] else "0"
+    return autograde_assignments(root.path, names, students, workers=how[0], sandbox=how[1], progress=False)
+
+
 def cold_starts(names: list[str], repeat: int = 3) -> dict[str, float]:
     """{notebook: seconds from a new kernel's start to the end of its first code cell} (the best of
     ``repeat``): what every notebook pays before its first exercise when its kernel starts cold."""
@@ -157,10 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         # untimed, first: two students graded as the timed runs grade, so that the first timed run ('ours 2w')
         # does not pay alone for the machine's first touches (files read into memory; fresh memory, which is
         # slow on this virtual machine), which lowered the 2-worker speed-up
-        os.environ["COURSE_WARM_KERNELS"] = "1" if warm else "0"
         t0 = time.perf_counter()
-        autograde_assignments(base.copy(Path(tmp) / "warm-up").path, names, students[:2], workers=2,
-                              sandbox=sandbox, progress=False)
+        grade(base.copy(Path(tmp) / "warm-up"), names, (2, sandbox, warm), students[:2])
         print(f"warm-up (2 students, untimed) {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         times: dict[str, list[float]] = {}
         for i, (label, how) in enumerate(plan):
@@ -174,8 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                     except Exception as err:  # noqa: BLE001 (nbgrader exits 1 if any notebook failed)
                         failed.append(f"{name}: {str(err)[:200]}")
             else:  # python -m autograder autograde A B C D: one batch, the students share the workers
-                os.environ["COURSE_WARM_KERNELS"] = "1" if how[2] else "0"
-                results = autograde_assignments(root.path, names, workers=how[0], sandbox=how[1], progress=False)
+                results = grade(root, names, how)
                 failed += [f"{name}/{s}: {r.students[s].message}" for name, r in results.items() for s in r.failed]
             times.setdefault(label, []).append(time.perf_counter() - start)
             runs[label] = statistics.median(times[label])
