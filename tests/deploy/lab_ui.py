@@ -1,4 +1,5 @@
-"""What the browser tests do in JupyterLab's UI, in one place: click a menu item, save a notebook."""
+"""What the browser tests do in JupyterLab's UI, in one place: click a menu item, open, save and close a
+notebook."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 import nbformat
 
 
-def menu(page, top: str, command: str) -> None:
-    """Click a menu-bar menu, then one of its items (by JupyterLab command id)."""
-    page.locator(".jp-NotebookPanel .jp-Cell .jp-InputPrompt").first.click()    # the notebook is current
+def menu(page, top: str, command: str, notebook: bool = True) -> None:
+    """Click a menu-bar menu, then one of its items (by JupyterLab command id); with ``notebook``, for the
+    notebook on screen (it is made the current widget first)."""
+    if notebook:
+        page.locator(".jp-NotebookPanel .jp-Cell .jp-InputPrompt").first.click()
     page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{top}$")).click()
     item = page.locator(f'.lm-Menu-item[data-command="{command}"]')
     item.wait_for()
@@ -38,3 +41,24 @@ def save(page, file: Path, shots: Path | None = None):
         time.sleep(0.2)
     time.sleep(0.3)
     return nbformat.read(file, as_version=4)
+
+
+def _accept_dialog(page) -> None:
+    """Click the accept button (OK, Open, Shut Down ...) of the dialog on screen; return once it is gone."""
+    page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+    page.wait_for_function("() => !document.querySelector('.jp-Dialog')")
+
+
+def open_path(page, path: str) -> None:
+    """File > Open from Path...: open ``path`` (relative to the server's root) in this page."""
+    menu(page, "File", "filebrowser:open-path", notebook=False)
+    page.locator(".jp-Dialog input").fill(path)
+    _accept_dialog(page)
+
+
+def close_notebook(page) -> None:
+    """File > Close and Shut Down Notebook, confirmed: the notebook on screen closes and its kernel stops.
+    Return once no notebook is left in the page."""
+    menu(page, "File", "filemenu:close-and-cleanup")
+    _accept_dialog(page)
+    page.wait_for_function("() => !document.querySelector('.jp-NotebookPanel')")

@@ -1,7 +1,10 @@
 """The student's view in a real browser: JupyterLab driven by Playwright in Debian's Chromium.
 
-One JupyterLab server (on a temporary copy of ``release/`` and ``source/``) and one headless
-Chromium serve the whole module.  For every notebook found on disk at collection time:
+One JupyterLab server (on a temporary copy of ``release/`` and ``source/``), one headless Chromium
+and one page of it serve the whole module: JupyterLab loads once, and each test opens its notebook
+with *File > Open from Path...* and closes it with *File > Close and Shut Down Notebook* (a load of
+the page takes about 4 s and 6 core-seconds; opening and closing a notebook about half that).
+For every notebook found on disk at collection time:
 
 * student notebooks (``release/*/*.ipynb``): *Run > Run All Cells* in the lab UI; the first
   error, if any, must be the ``NotImplementedError`` of an unsolved exercise stub (JupyterLab
@@ -41,7 +44,7 @@ import nbformat
 import psutil
 import pytest
 from tests.helpers import REPO
-from tests.deploy.lab_ui import menu, save
+from tests.deploy.lab_ui import close_notebook, menu, open_path, save
 from tests.servers import alive, free_port, note_children
 
 SHOTS = REPO / "artifacts" / "screenshots"
@@ -216,23 +219,75 @@ def lab(tmp_path_factory):
         assert not survivors, f"processes started by JupyterLab survived the teardown: {survivors}"
 
 
-@pytest.fixture()
-def page(lab, browser):
-    ctx = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
-    pg = ctx.new_page()
-    pg.set_default_timeout(60_000)
+class Tab:
+    """The module's browser page.  After a test, the notebook it opened is closed; a page in which that
+    fails (a dialog left open, a test that broke off) is dropped, and the next test gets a new one."""
+
+    def __init__(self, browser):
+        self.browser, self.ctx, self.page = browser, None, None
+
+    def get(self):
+        if self.page is None:
+            self.ctx = self.browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+            self.page = self.ctx.new_page()
+            self.page.set_default_timeout(60_000)
+        return self.page
+
+    def clear(self) -> None:
+        """Close the notebook on screen, if any, in the page's UI; drop the page if that fails."""
+        if self.page is None:
+            return
+        try:
+            if self.page.locator(".jp-Dialog").count():
+                raise RuntimeError("a dialog is open")
+            if self.page.locator(".jp-NotebookPanel").count():
+                self.page.set_default_timeout(15_000)
+                close_notebook(self.page)
+                self.page.set_default_timeout(60_000)
+        except Exception as e:  # playwright's errors, or the dialog
+            print(f"a new browser page for the next test: {e}")
+            self.drop()
+
+    def drop(self) -> None:
+        if self.ctx is not None:
+            self.ctx.close()
+        self.ctx = self.page = None
+
+
+@pytest.fixture(scope="module")
+def tab(browser):
+    t = Tab(browser)
     try:
-        yield pg
+        yield t
     finally:
-        ctx.close()
+        t.drop()
+
+
+@pytest.fixture()
+def page(lab, tab):
+    try:
+        yield tab.get()
+    finally:
+        lab.note_children()
+        tab.clear()
         lab.shutdown_kernels()
 
 
 # --------------------------------------------------------------------------- the lab UI
 
 def open_notebook(page, lab: Lab, path: str, workspace: str) -> None:
-    """Open ``path`` (relative to the lab root) alone in a fresh workspace; wait for an idle kernel."""
-    page.goto(lab.url(path, workspace))
+    """Open ``path`` (relative to the lab root) alone in the page; wait for an idle kernel.
+
+    In a new page, JupyterLab loads with ``path`` open, in a fresh workspace; in a page that shows
+    JupyterLab already, the notebook on screen, if any, is closed first (its kernel shut down), and
+    ``path`` opens with File > Open from Path...."""
+    if page.url.startswith(lab.base):
+        if page.locator(".jp-NotebookPanel").count():
+            lab.note_children()
+            close_notebook(page)
+        open_path(page, path)
+    else:
+        page.goto(lab.url(path, workspace))
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=90_000)
     # more room for the notebook: collapse the file browser
     current = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
@@ -483,7 +538,6 @@ def test_validate_button(page, lab):
     assert dialog.locator(".validation-success").count() == 1, text[:3000]
     assert "Success! Your notebook passes all the tests." in text
     dialog.locator(".jp-Dialog-button").last.click()
-    lab.shutdown_kernels()
     print(f"Validate on solved {assignment}/{name}: success in {took:.1f} s")
 
     open_notebook(page, lab, f"release/{assignment}/{name}.ipynb", "validate-unsolved")
@@ -493,3 +547,4 @@ def test_validate_button(page, lab):
     assert dialog.locator(".validation-failed").count() == 1, text[:3000]
     assert "The following cell failed" in text and "NotImplementedError" in text, text[:3000]
     assert "Success!" not in text
+    dialog.locator(".jp-Dialog-button").last.click()
