@@ -404,8 +404,13 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
         page.fill("#password_input", hub.password)
         page.click("#login_submit")
         page.wait_for_selector(".jp-LabShell", timeout=180_000)  # the hub spawned the server: JupyterLab
-        page.locator(".lm-MenuBar-item", has_text=re.compile("^Nbgrader$")).click()
-        page.locator('.lm-Menu-item[data-command="nbgrader:open-assignment-list"]').click()
+
+        def assignments_tab() -> None:
+            """Nbgrader > Assignments."""
+            page.locator(".lm-MenuBar-item", has_text=re.compile("^Nbgrader$")).click()
+            page.locator('.lm-Menu-item[data-command="nbgrader:open-assignment-list"]').click()
+
+        assignments_tab()
         page.locator("#released_assignments_list button", has_text="Fetch").click()
         page.locator("#fetched_assignments_list button", has_text="Submit").wait_for()
 
@@ -424,8 +429,7 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
             """Submit in the Assignments tab; when the service has logged the n-th grading, Fetch Feedback
             until the n-th feedback is there."""
             page.goto(f"{hub.base}/user/{STUDENT}/lab")
-            page.locator(".lm-MenuBar-item", has_text=re.compile("^Nbgrader$")).click()
-            page.locator('.lm-Menu-item[data-command="nbgrader:open-assignment-list"]').click()
+            assignments_tab()
             page.locator("#fetched_assignments_list button", has_text="Submit").click()
             t0 = time.monotonic()
             # as a student would: not Fetch Feedback (which reloads JupyterLab here) every moment while the
@@ -448,8 +452,7 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
                     page.wait_for_timeout(250)
                 assert time.monotonic() - t0 < 240, f"no feedback in 240 s:\n{hub.log.read_text()[-4000:]}"
                 page.reload()
-                page.locator(".lm-MenuBar-item", has_text=re.compile("^Nbgrader$")).click()
-                page.locator('.lm-Menu-item[data-command="nbgrader:open-assignment-list"]').click()
+                assignments_tab()
 
         import html as html_lib
 
