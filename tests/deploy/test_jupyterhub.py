@@ -36,10 +36,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import psutil
 import pytest
 
-from tests.deploy.lab_ui import save
+from tests.deploy.lab_ui import open_path, save
 from tests.helpers import REPO
 from tests.servers import alive, free_port, note_children
 
@@ -392,6 +393,8 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
     (nb_name,) = [p.stem for p in (hub.exchange / COURSE / "outbound" / assignment).glob("*.ipynb")]
     source = source_notebook(assignment, nb_name)
     first = next(iter(solution_code(source)))           # the first exercise's answer cell
+    released = nbformat.read(hub.exchange / COURSE / "outbound" / assignment / f"{nb_name}.ipynb", as_version=4)
+    at = [c.metadata.get("nbgrader", {}).get("grade_id") for c in released.cells if c.cell_type == "code"].index(first)
     wrong = next(c for c in cases(assignment) if c.kind == "wrong" and c.hint and list(c.answers) == [first])
     points = code_cells(assignment, "grade")
 
@@ -415,12 +418,10 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
         page.locator("#fetched_assignments_list button", has_text="Submit").wait_for()
 
         def answer(code: str) -> None:
-            """Type ``code`` into the first exercise's cell of the notebook, and save."""
-            page.goto(f"{hub.base}/user/{STUDENT}/lab/tree/{assignment}/{nb_name}.ipynb")
-            stub = page.locator(".jp-Notebook .jp-CodeCell", has_text="raise NotImplementedError()").first
-            if not stub.count():
-                stub = page.locator(".jp-Notebook .jp-CodeCell", has_text=code.splitlines()[0][:20]).first
-            stub.locator(".cm-content").click()
+            """Type ``code`` into the first exercise's cell of the notebook (opened with File > Open from Path...
+            in the JupyterLab on screen, or brought to the front if it is open), and save."""
+            open_path(page, f"{assignment}/{nb_name}.ipynb")
+            page.locator(".jp-Notebook .jp-CodeCell").nth(at).locator(".cm-content").click()
             page.keyboard.press("Control+a")
             page.keyboard.insert_text(code)
             save(page, hub.homes / STUDENT / assignment / f"{nb_name}.ipynb", _shots())
@@ -428,7 +429,6 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
         def submit_and_fetch_feedback(n: int) -> tuple[str, float]:
             """Submit in the Assignments tab; when the service has logged the n-th grading, Fetch Feedback
             until the n-th feedback is there."""
-            page.goto(f"{hub.base}/user/{STUDENT}/lab")
             assignments_tab()
             page.locator("#fetched_assignments_list button", has_text="Submit").click()
             t0 = time.monotonic()
