@@ -40,7 +40,7 @@ import nbformat
 import psutil
 import pytest
 
-from tests.deploy.lab_ui import open_path, save
+from tests.deploy.lab_ui import menu, open_path, save
 from tests.helpers import REPO
 from tests.servers import alive, free_port, note_children
 
@@ -390,10 +390,11 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
     for step in ("assign", "release"):
         r = hub.user_api(INSTRUCTOR, it, "POST", f"formgrader/api/assignment/{assignment}/{step}")
         assert r.status_code == 200 and r.json()["success"], f"{step}: {r.text[-3000:]}"
-    (nb_name,) = [p.stem for p in (hub.exchange / COURSE / "outbound" / assignment).glob("*.ipynb")]
+    (released_file,) = (hub.exchange / COURSE / "outbound" / assignment).glob("*.ipynb")
+    nb_name = released_file.stem
     source = source_notebook(assignment, nb_name)
     first = next(iter(solution_code(source)))           # the first exercise's answer cell
-    released = nbformat.read(hub.exchange / COURSE / "outbound" / assignment / f"{nb_name}.ipynb", as_version=4)
+    released = nbformat.read(released_file, as_version=4)
     at = [c.metadata.get("nbgrader", {}).get("grade_id") for c in released.cells if c.cell_type == "code"].index(first)
     wrong = next(c for c in cases(assignment) if c.kind == "wrong" and c.hint and list(c.answers) == [first])
     points = code_cells(assignment, "grade")
@@ -409,9 +410,7 @@ def test_feedback_on_submission_in_the_students_browser(hub_grading, browser):
         page.wait_for_selector(".jp-LabShell", timeout=180_000)  # the hub spawned the server: JupyterLab
 
         def assignments_tab() -> None:
-            """Nbgrader > Assignments."""
-            page.locator(".lm-MenuBar-item", has_text=re.compile("^Nbgrader$")).click()
-            page.locator('.lm-Menu-item[data-command="nbgrader:open-assignment-list"]').click()
+            menu(page, "Nbgrader", "nbgrader:open-assignment-list", notebook=False)
 
         assignments_tab()
         page.locator("#released_assignments_list button", has_text="Fetch").click()
