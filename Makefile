@@ -94,10 +94,12 @@ release: $(STAMP)
 
 # requirements.lock for every platform and every Python from LOCK_PYTHON up, with uv; the pins
 # already in the lock are kept unless UPGRADE=1.
-# (no $(STAMP) here: that checks the lock, which is what this target is there to fix)
+# (no $(STAMP) here: that checks the lock, which is what this target is there to fix; and uv alone
+# at the lock's pin, not the course with its extras, which cannot install under a lock that
+# pyproject.toml's ranges have just left behind)
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -c $(LOCK) -e '.[lock]'
+	$(PY) -m pip install -q -c $(LOCK) uv
 	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --universal --python-version $(LOCK_PYTHON) \
 		--custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
 	$(PY) -m autograder.lockfile --check
