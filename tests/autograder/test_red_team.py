@@ -55,10 +55,13 @@ LIMITS = sandbox.Limits(memory_mb=1024, cpu_seconds=120, processes=128, file_siz
 # and in a busy CI run it went over 512 MB), and the memory hog fills about 400 MB before it is stopped, not 900 MB
 # (fresh pages come at 8-15 s per GB on this virtual machine, under load).
 MEMORY_MB = {"nbgrader": 512, "formgrader": 512, "batch": 768}
-# seconds per cell here (the course's nbgrader_config.py: 120): the endless loops end sooner; long enough for the
-# memory hog to be stopped for its memory first, with room to spare (about 6 s at 15 s per GB; with 1024 MB for
-# a cold kernel, the hog filled 900 MB in 10-14 s, and 8 s per cell sometimes stopped it for time instead)
-CELL_TIMEOUT = 14
+# seconds per cell here (the course's nbgrader_config.py: 120): the endless loops end sooner (each burns a core
+# until then, six times in all); long enough for the memory hog to be stopped for its memory first, and the fork
+# bomb for its processes, with room to spare.  In nine whole-suite runs at 14 s, no cell but the loops' took
+# more than 3 s: the hog's 1.1-1.6 s, the fork bomb's 0.4-3.0 s.  At 15 s per GB the hog's 400 MB would take
+# about 6 s.  (With 1024 MB for a cold kernel, the hog filled 900 MB in 10-14 s, and 8 s per cell then
+# sometimes stopped it for time instead.)
+CELL_TIMEOUT = 8
 HONEST = {"solution": {}, "blank": None}
 MB = 2**20
 
