@@ -125,7 +125,8 @@ class TrainingExplorer:
             ax.set_ylabel(metric if metric == "accuracy" else "loss (categorical cross-entropy)")
             ax.grid(alpha=0.3)
             ax.legend(loc="best")
-        self._draw()
+        if not grading_mode():  # see course.training.grading_mode: nobody sees this frame
+            self._draw()
         # A run still going when the kernel exits is stopped first (torch aborts the
         # process if its threads are torn down mid-step).
         atexit.register(_stop_at_exit, weakref.ref(self))

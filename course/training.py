@@ -6,7 +6,13 @@ import time
 
 
 def grading_mode() -> bool:
-    """True while nbgrader autogrades (it sets ``NBGRADER_EXECUTION``)."""
+    """True while nbgrader autogrades (it sets ``NBGRADER_EXECUTION``).
+
+    The notebooks train less then (only what a graded cell needs), and the widgets
+    (:mod:`course.descent`, :mod:`course.playground`, :mod:`course.explorer`) do not draw their
+    first frame: nobody sees an autograded notebook's widgets (feedback pages carry no widget
+    state), and a frame costs 0.1-0.25 s of every student's grading.  What a widget computes is
+    there all the same, and whatever the notebook asks of it afterwards is drawn as usual."""
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 

@@ -146,6 +146,16 @@ def test_huge_learning_rates_diverge_without_an_exception(name):
 
 
 # --- the widget, as the browser drives it ---------------------------------------------------
+def test_while_nbgrader_grades_the_first_frame_is_computed_but_not_drawn(monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    ex = DescentExplorer("1d", lr=0.25, steps=STEPS)
+    assert ex.renders == 0 and ex.png() == b"" and ex._image.value == b""
+    np.testing.assert_allclose(ex.path, closed_form_1d(0.25, STEPS), rtol=1e-10)
+    assert ex.verdict == "converged"
+    ex.controls["lr"].value = 1.1  # a change asked for afterwards is drawn
+    assert ex.renders == 1 and ex.png().startswith(b"\x89PNG") and ex.verdict == "diverges"
+
+
 def test_moving_the_lr_slider_recomputes_and_redraws():
     ex = DescentExplorer("1d", lr=0.1, steps=STEPS)
     assert set(ex.controls) >= {"lr", "steps", "surface", "start_x", "start_y"}

@@ -100,12 +100,13 @@ def test_an_unfinished_exercise_is_explained(data):
         ex.close()
 
 
-def test_nothing_trains_while_nbgrader_grades(data, monkeypatch):
+def test_nothing_trains_or_draws_while_nbgrader_grades(data, monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     ex = make(data, start=None)
     try:
         assert not ex.training and ex.result is None and ex.history == {}
         assert "Not trained yet" in ex.status.value
+        assert ex.renders == 0 and ex.png() == b""
     finally:
         ex.close()
 

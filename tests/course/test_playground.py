@@ -247,6 +247,15 @@ def test_image_is_a_png_that_changes_after_a_step(make_pg):
         assert img.size[0] > 300 and img.size[1] > 200
 
 
+def test_while_nbgrader_grades_the_first_frame_is_not_drawn(make_pg, monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    pg = make_pg(dataset="xor")
+    assert pg.frames == 0 and png(pg) == b""
+    assert pg.predict_proba(pg.X_train).shape == (len(pg.X_train),)  # the network is there all the same
+    pg.step(2)  # a step asked for afterwards is drawn
+    assert pg.frames == 1 and pg.epoch == 2 and png(pg).startswith(PNG_SIGNATURE)
+
+
 def test_play_and_pause_draw_frames_and_stop_the_thread(make_pg):
     pg = make_pg(hidden_layers=2, neurons=8, activation="relu")
     frames = pg.frames
