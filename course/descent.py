@@ -275,7 +275,9 @@ class DescentExplorer:
             c[name].observe(self._on_change, names="value")
         c["surface"].observe(self._on_surface, names="value")
         self._png = b""
-        self.update(draw=not grading_mode())  # see course.training.grading_mode: nobody sees this frame
+        self._compute()
+        if not grading_mode():  # see course.training.grading_mode: nobody sees this frame
+            self._render()
 
     # -- state -------------------------------------------------------------------
     @property
@@ -315,8 +317,13 @@ class DescentExplorer:
         if not self._syncing:
             self.update()
 
-    def update(self, draw: bool = True) -> None:
-        """Recompute the path from the controls and redraw (``draw=False``: the path and verdict only)."""
+    def update(self) -> None:
+        """Recompute the path from the controls and redraw."""
+        self._compute()
+        self._render()
+
+    def _compute(self) -> None:
+        """The path, its losses and the verdict, from the controls."""
         surface = self.surface
         lr = float(self.controls["lr"].value)
         steps = int(self.controls["steps"].value)
@@ -324,8 +331,6 @@ class DescentExplorer:
         self.path, self.losses, overflowed = _losses_of(surface, path)
         self.overflowed = overflowed or len(path) < steps + 1
         self.verdict = verdict(surface, self.path, self.losses, self.overflowed)
-        if draw:
-            self._render()
 
     # -- drawing -----------------------------------------------------------------
     # Speed: the curve or contours are drawn once per surface, and the lines of the path
